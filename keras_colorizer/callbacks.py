@@ -1,0 +1,127 @@
+"""Callbacks of a training run: checkpoints, sample grids, NaN guard, Ctrl-C, step limit."""
+
+import math
+import os
+import signal
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_colorizer import color
+from keras_colorizer.checkpoint import save_checkpoint
+from keras_colorizer.plots import draw_grid
+
+
+class RunState:
+    """What the callbacks tell each other and the caller about how the run ended."""
+
+    def __init__(self):
+        self.diverged = None  # message when a loss went NaN / inf
+        self.interrupted = False
+        self.last_checkpoint = None
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop at the first NaN or infinite loss, before anything is saved."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                self.state.diverged = f"loss {name} became {float(value)} at step {int(self.model.g_optimizer.iterations.numpy())}"
+                self.model.stop_training = True
+                return
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """The first Ctrl-C finishes the current step, saves and stops; a second one aborts."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        self.state.interrupted = True
+        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+        print("\nCtrl-C: finishing this step, saving a checkpoint and stopping (press again to abort).", flush=True)
+
+    def on_train_begin(self, logs=None):
+        self._previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.state.interrupted:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Stop once the generator's optimizer has taken `max_steps` steps."""
+
+    def __init__(self, max_steps):
+        super().__init__()
+        self.max_steps = int(max_steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.g_optimizer.iterations.numpy()) >= self.max_steps:
+            self.model.stop_training = True
+
+
+class SaveCheckpoint(keras.callbacks.Callback):
+    """Save a checkpoint at every epoch end, and when the run stops early, unless it diverged."""
+
+    def __init__(self, run_dir, options, state, steps_per_epoch):
+        super().__init__()
+        self.run_dir = run_dir
+        self.options = options
+        self.state = state
+        self.steps_per_epoch = steps_per_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.state.diverged:
+            return
+        epochs_done = int(self.model.g_optimizer.iterations.numpy()) // self.steps_per_epoch
+        self.state.last_checkpoint = save_checkpoint(self.model, self.run_dir, epochs_done, self.options)
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Colorize fixed validation photos at each epoch end: a PNG grid and a TensorBoard image."""
+
+    def __init__(self, images, encoding, folder, log_dir=None, names=None):
+        super().__init__()
+        self.images = images  # uint8 (N, S, S, 3) in `encoding`
+        self.encoding = encoding
+        self.folder = folder
+        self.names = names
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples")) if log_dir else None
+        os.makedirs(folder, exist_ok=True)
+
+    def rows(self):
+        if self.encoding == "lab8":
+            l_norm, ab_norm = color.lab8_to_network(self.images[..., :1], self.images[..., 1:])
+        else:
+            l_norm, ab_norm = color.rgb_to_network(self.images)
+        ab_fake = self.model.generator(l_norm, training=False)
+        to_uint8 = lambda rgb: np.round(ops.convert_to_numpy(rgb) * 255.0).astype(np.uint8)  # noqa: E731
+        gray = to_uint8(color.network_to_rgb(l_norm, ops.zeros_like(ab_norm)))
+        fake = to_uint8(color.network_to_rgb(l_norm, ops.cast(ab_fake, "float32")))
+        real = to_uint8(color.network_to_rgb(l_norm, ab_norm))
+        return gray, fake, real
+
+    def on_epoch_end(self, epoch, logs=None):
+        gray, fake, real = self.rows()
+        step = int(self.model.g_optimizer.iterations.numpy())
+        path = os.path.join(self.folder, f"epoch-{epoch + 1:04d}.png")
+        draw_grid(zip(gray, fake, real), path, title=f"epoch {epoch + 1}, step {step}", labels=self.names)
+        if self.writer is not None:
+            with self.writer.as_default():
+                tf.summary.image("samples", np.concatenate([gray, fake, real], axis=2), step=step, max_outputs=len(gray))
+            self.writer.flush()

@@ -1,0 +1,115 @@
+"""Training options: one dataclass that the CLI fills, every checkpoint stores and `--resume` reads back."""
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+from keras_colorizer.models.presets import check_image_size, preset_levels
+from keras_colorizer.models.layers import NORMS
+from keras_colorizer.pix2pix import GAN_MODES
+
+
+@dataclass
+class TrainOptions:
+    """Everything that defines a training run.
+
+    The defaults are a small run that trains on the built-in photos in a few
+    minutes on a 2-core CPU; `FULL_RUN_HINT` shows the paper's configuration.
+    """
+
+    data: Optional[str] = field(default=None, metadata={"help": "photo folder or Kaggle layout (l/, ab/); default: the built-in photos"})
+    out: str = field(default="runs", metadata={"help": "folder that holds the runs"})
+    name: Optional[str] = field(default=None, metadata={"help": "run name (default: date and time)"})
+    epochs: int = field(default=6, metadata={"help": "epochs to train"})
+    decay_epochs: Optional[int] = field(default=None, metadata={"help": "last epochs over which the learning rate decays linearly to 0 (default: half of --epochs, as in the paper)"})
+    steps_per_epoch: Optional[int] = field(default=20, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
+    batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})
+    image_size: int = field(default=128, metadata={"help": "side of the square training crops, a multiple of 2**levels"})
+    preset: str = field(default="unet_128", metadata={"help": "generator: unet_256 (8 levels) or unet_128 (7 levels)"})
+    levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding --preset (small models)"})
+    ngf: int = field(default=32, metadata={"help": "generator filters in the outermost layer (paper: 64)"})
+    ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
+    n_layers: int = field(default=3, metadata={"help": "PatchGAN layers (3: 70x70 patches)"})
+    norm: str = field(default="batch", metadata={"help": "normalization: batch or instance"})
+    dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
+    gan_mode: str = field(default="vanilla", metadata={"help": "GAN loss: vanilla (BCE on logits) or lsgan"})
+    lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
+    lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
+    beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
+    val_split: float = field(default=0.15, metadata={"help": "share of the photos held out for validation"})
+    seed: int = field(default=0, metadata={"help": "seed of the split, the photo order, crops, flips and weights"})
+    jitter: bool = field(default=True, metadata={"help": "pix2pix jitter: resize up by 286/256, random crop, random flip"})
+    samples: int = field(default=4, metadata={"help": "validation photos in the sample grid"})
+
+    @property
+    def generator_levels(self):
+        return self.levels if self.levels is not None else preset_levels(self.preset)
+
+    @property
+    def lr_decay_epochs(self):
+        return self.epochs // 2 if self.decay_epochs is None else self.decay_epochs
+
+    def validate(self):
+        """Raise ValueError naming the first option with a value that cannot work."""
+        positive = ("epochs", "batch_size", "image_size", "ngf", "ndf", "n_layers", "samples")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1. Received: {getattr(self, name)}")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 0:
+            raise ValueError(f"--steps-per-epoch must be >= 0. Received: {self.steps_per_epoch}")
+        if not 0 <= self.lr_decay_epochs <= self.epochs:
+            raise ValueError(f"--decay-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.decay_epochs}")
+        if self.levels is not None and self.levels < 2:
+            raise ValueError(f"--levels must be at least 2. Received: {self.levels}")
+        self.generator_levels  # unknown preset raises here
+        check_image_size(self.image_size, self.generator_levels)
+        if self.norm not in NORMS:
+            raise ValueError(f"--norm must be one of {', '.join(NORMS)}. Received: {self.norm!r}")
+        if self.gan_mode not in GAN_MODES:
+            raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
+        if self.lambda_l1 < 0 or self.lr <= 0 or not 0 <= self.beta1 < 1:
+            raise ValueError(
+                f"--lambda-l1 must be >= 0, --lr > 0 and --beta1 in [0, 1). "
+                f"Received: lambda_l1={self.lambda_l1}, lr={self.lr}, beta1={self.beta1}"
+            )
+        if not 0 <= self.val_split < 1:
+            raise ValueError(f"--val-split must be in [0, 1). Received: {self.val_split}")
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"Unknown training options {sorted(unknown)}. Expected some of: {sorted(known)}")
+        return cls(**values)
+
+    def save(self, path):
+        write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path):
+        with open(path) as f:
+            return cls.from_dict(json.load(f))
+
+
+FULL_RUN_HINT = (
+    "python train.py --data PHOTOS_OR_KAGGLE_DIR --preset unet_256 --image-size 256 "
+    "--ngf 64 --ndf 64 --batch-size 1 --epochs 200 --steps-per-epoch 0"
+)
+
+
+def write_json(path, values):
+    """Write JSON to a temporary name and rename it, so a reader never sees half a file."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(values, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)

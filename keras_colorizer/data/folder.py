@@ -1,0 +1,81 @@
+"""Any folder of colour photos, searched recursively."""
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from keras_colorizer.data.errors import DataError
+from keras_colorizer.data.images import IMAGE_EXTENSIONS, is_grayscale, read_image
+from keras_colorizer.data.source import ImageSource, ScanReport
+
+log = logging.getLogger(__name__)
+
+
+def find_image_files(folder):
+    """Every file under `folder` with a photo extension, sorted."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        found.extend(os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS))
+    return found
+
+
+def _check(path):
+    """('ok' | 'gray' | 'bad', reason) for one file."""
+    try:
+        rgb = read_image(path)
+    except Exception as error:  # noqa: BLE001 - any decoder failure means unreadable
+        return "bad", f"{type(error).__name__}: {error}".splitlines()[0]
+    return ("gray", "") if is_grayscale(rgb) else ("ok", "")
+
+
+class PhotoFolder(ImageSource):
+    """Colour photos (JPEG, PNG, BMP, TIFF, WebP) found recursively under `folder`.
+
+    Every file is decoded once when the folder is opened: files that cannot be
+    read are skipped with a warning naming them, photos that are really gray
+    (R = G = B) are left out and counted. No usable photo is a `DataError`.
+    """
+
+    encoding = "rgb"
+
+    def __init__(self, folder, workers=None):
+        super().__init__()
+        folder = os.fspath(folder)
+        if not os.path.isdir(folder):
+            raise DataError(f"{folder}: not a folder of photos (it does not exist or is a file)")
+        self.folder = folder
+        candidates = find_image_files(folder)
+        if not candidates:
+            raise DataError(
+                f"{folder}: no photos found (searched recursively for {', '.join(IMAGE_EXTENSIONS)})"
+            )
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+            results = list(pool.map(_check, candidates))
+        self.paths = [p for p, (status, _) in zip(candidates, results) if status == "ok"]
+        self.report = ScanReport(
+            used=len(self.paths),
+            grayscale_skipped=[p for p, (s, _) in zip(candidates, results) if s == "gray"],
+            unreadable=[(p, why) for p, (s, why) in zip(candidates, results) if s == "bad"],
+        )
+        for path, why in self.report.unreadable:
+            log.warning("Skipping unreadable image %s (%s)", path, why)
+        if self.report.unreadable:
+            log.warning("Skipped %d unreadable file(s) in %s", len(self.report.unreadable), folder)
+        if self.report.grayscale_skipped:
+            log.info("Left out %d grayscale photo(s) in %s", len(self.report.grayscale_skipped), folder)
+        if not self.paths:
+            raise DataError(
+                f"{folder}: no usable colour photo among {len(candidates)} file(s) "
+                f"({self.report.summary()})"
+            )
+        self.description = f"photo folder {folder} ({self.report.summary()})"
+
+    def __len__(self):
+        return len(self.paths)
+
+    def name(self, index):
+        return os.path.relpath(self.paths[index], self.folder)
+
+    def _load(self, index):
+        return read_image(self.paths[index])

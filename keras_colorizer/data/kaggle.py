@@ -1,0 +1,106 @@
+"""The Kaggle "image-colorization" arrays: `l/gray_scale.npy` and `ab/ab{1,2,3}.npy`.
+
+The arrays hold 8-bit Lab as OpenCV stores it: L scaled from [0, 100] to
+[0, 255], a and b offset by 128 (the dataset's notebooks rebuild colour with
+`cv2.cvtColor(lab8, cv2.COLOR_LAB2RGB)`). They are memory-mapped, never
+loaded whole: the full set is 25,000 images and 3.7 GB.
+"""
+
+import os
+
+import numpy as np
+
+from keras_colorizer.data.errors import DataError
+from keras_colorizer.data.source import ImageSource, ScanReport
+
+L_FILE = os.path.join("l", "gray_scale.npy")
+AB_FILES = ("ab1.npy", "ab2.npy", "ab3.npy")
+AB_FOLDERS = ("ab", os.path.join("ab", "ab"))
+
+
+def is_kaggle_layout(root):
+    """True when `root` looks like the Kaggle layout (it has `l/gray_scale.npy`)."""
+    return os.path.isfile(os.path.join(root, L_FILE))
+
+
+def _open_npy(path):
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise DataError(
+                f"{path}: holds pickled Python objects, expected a plain uint8 array "
+                "(pickles are refused: loading one can run arbitrary code)"
+            ) from None
+        raise DataError(f"{path}: not a readable .npy array ({error})") from None
+    except OSError as error:
+        raise DataError(f"{path}: not a readable .npy array ({error})") from None
+
+
+def _find_ab_files(root):
+    for folder in AB_FOLDERS:
+        paths = [os.path.join(root, folder, name) for name in AB_FILES]
+        present = [p for p in paths if os.path.isfile(p)]
+        if present:
+            return present
+    raise DataError(
+        f"{root}: has {L_FILE} but no ab arrays; expected ab/ab1.npy (and ab2.npy, ab3.npy), "
+        "or the same under ab/ab/"
+    )
+
+
+class KaggleNpy(ImageSource):
+    """The Kaggle colorization arrays under `root`, memory-mapped.
+
+    Shapes, dtypes and counts are checked when the set is opened: L must be
+    (N, H, W) uint8, each ab file (n_i, H, W, 2) uint8, and the n_i must add
+    up to N.
+    """
+
+    encoding = "lab8"
+
+    def __init__(self, root):
+        super().__init__()
+        root = os.fspath(root)
+        l_path = os.path.join(root, L_FILE)
+        if not os.path.isfile(l_path):
+            raise DataError(f"{root}: not the Kaggle layout, expected {L_FILE}")
+        self.root = root
+        self.l = _open_npy(l_path)
+        if self.l.dtype != np.uint8 or self.l.ndim != 3:
+            raise DataError(
+                f"{l_path}: holds {self.l.dtype} {self.l.shape}, expected uint8 (N, H, W) grayscale L"
+            )
+        height, width = self.l.shape[1:]
+        self.ab_paths = _find_ab_files(root)
+        self.ab = []
+        for path in self.ab_paths:
+            array = _open_npy(path)
+            if array.dtype != np.uint8 or array.ndim != 4 or array.shape[1:] != (height, width, 2):
+                raise DataError(
+                    f"{path}: holds {array.dtype} {array.shape}, expected uint8 (n, {height}, {width}, 2)"
+                )
+            self.ab.append(array)
+        counts = [a.shape[0] for a in self.ab]
+        if sum(counts) != self.l.shape[0]:
+            detail = " + ".join(f"{os.path.basename(p)} {c}" for p, c in zip(self.ab_paths, counts))
+            raise DataError(
+                f"{l_path}: holds {self.l.shape[0]} L images but the ab files hold {sum(counts)} "
+                f"({detail}); expected the same count"
+            )
+        if self.l.shape[0] == 0:
+            raise DataError(f"{l_path}: holds no images")
+        self._starts = np.cumsum([0] + counts)
+        self.report = ScanReport(used=int(self.l.shape[0]))
+        self.description = f"Kaggle arrays {root} ({self.l.shape[0]} images of {height}x{width})"
+
+    def __len__(self):
+        return int(self.l.shape[0])
+
+    def name(self, index):
+        return f"#{index}"
+
+    def _load(self, index):
+        part = int(np.searchsorted(self._starts, index, side="right") - 1)
+        ab = self.ab[part][index - self._starts[part]]
+        return np.concatenate([self.l[index][..., None], ab], axis=-1)

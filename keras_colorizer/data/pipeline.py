@@ -1,0 +1,107 @@
+"""The tf.data pipeline: indices -> decoded photos -> jittered crops -> uint8 batches.
+
+Batches stay uint8 (sRGB, or 8-bit Lab for the Kaggle arrays): the Lab
+conversion runs inside the training step, on the accelerator. On the 2-core
+CPU the conversion alone manages about 220 images/s at 256x256, while the
+uint8 pipeline delivers over 2,500 (docs/benchmarks.md).
+
+Training data is an endless stream defined by the seed alone: pass p visits
+the training photos in the order `stateless_shuffle(seed, p)` and each crop
+and flip is drawn from a seed folded from (seed, p, photo). So the stream can
+be restarted at any step (`start_step`) and give exactly what an unbroken run
+would have seen, which is what makes `--resume` exact.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+JITTER_SCALE = 286 / 256  # pix2pix: resize 256 -> 286, random crop back to 256
+
+
+def load_size(image_size, jitter):
+    """Short side a photo is resized to before cropping `image_size`."""
+    return int(round(image_size * JITTER_SCALE)) if jitter else int(image_size)
+
+
+def _loader(source, short_side):
+    def load(index):
+        return source.load(int(index), short_side)
+
+    def load_tf(index):
+        image = tf.numpy_function(load, [index], tf.uint8, stateful=False)
+        image.set_shape([None, None, 3])
+        return image
+
+    return load_tf
+
+
+def _center_crop(image, size):
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    top, left = (height - size) // 2, (width - size) // 2
+    return image[top : top + size, left : left + size, :]
+
+
+def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=True, start_step=0):
+    """Endless uint8 batches (N, S, S, 3) for `model.fit`, deterministic given `seed`.
+
+    Args:
+        source: an `ImageSource`.
+        indices: the source indices to train on.
+        image_size: side of the square training crops.
+        batch_size: images per batch (the last partial batch of a pass is
+            not dropped: the stream is endless, batches span passes).
+        seed: fixes the photo order, crops and flips.
+        jitter: pix2pix jitter (resize up by 286/256, random crop, random
+            horizontal flip); off gives centre crops in a shuffled order.
+        start_step: the number of batches already consumed (for resuming).
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    count = len(indices)
+    if count == 0:
+        raise ValueError("No training images: the training split is empty.")
+    first_pass, offset = divmod(int(start_step) * int(batch_size), count)
+    base_seed = tf.constant([int(seed), 0], dtype=tf.int64)
+    index_table = tf.constant(indices)
+    load = _loader(source, load_size(image_size, jitter))
+
+    def one_pass(pass_number):
+        order = tf.random.experimental.stateless_shuffle(
+            index_table, seed=tf.random.experimental.stateless_fold_in(base_seed, pass_number)
+        )
+        passes = tf.fill([count], pass_number)
+        return tf.data.Dataset.from_tensor_slices((passes, order))
+
+    def load_and_jitter(pass_number, index):
+        image = load(index)
+        if not jitter:
+            return _center_crop(image, image_size)
+        item_seed = tf.random.experimental.stateless_fold_in(
+            tf.random.experimental.stateless_fold_in(base_seed, pass_number), index
+        )
+        image = tf.image.stateless_random_crop(image, [image_size, image_size, 3], seed=item_seed)
+        flip_seed = tf.random.experimental.stateless_fold_in(item_seed, 1)
+        return tf.image.stateless_random_flip_left_right(image, seed=flip_seed)
+
+    dataset = tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(offset)
+    dataset = dataset.map(load_and_jitter, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.batch(batch_size, drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def validation_dataset(source, indices, image_size, batch_size):
+    """Centre crops of the validation photos, in order, as uint8 batches."""
+    indices = np.asarray(indices, dtype=np.int64)
+    load = _loader(source, image_size)
+    dataset = tf.data.Dataset.from_tensor_slices(indices)
+    dataset = dataset.map(lambda i: _center_crop(load(i), image_size), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def load_crops(source, indices, image_size):
+    """Centre crops of the given photos as one uint8 array (N, S, S, 3)."""
+    crops = []
+    for i in indices:
+        image = source.load(i, image_size)
+        top, left = (image.shape[0] - image_size) // 2, (image.shape[1] - image_size) // 2
+        crops.append(image[top : top + image_size, left : left + image_size])
+    return np.stack(crops)

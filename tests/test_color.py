@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+from keras import ops
+from skimage import color as skcolor
+
+from keras_colorizer import color
+
+
+def rgb_grid(levels=64):
+    """Every RGB colour on a levels^3 grid in [0, 1], as (levels^3, 3) float32."""
+    v = np.linspace(0.0, 1.0, levels)
+    r, g, b = np.meshgrid(v, v, v, indexing="ij")
+    return np.stack([r, g, b], axis=-1).reshape(-1, 3).astype("float32")
+
+
+def test_rgb_to_lab_matches_skimage_on_64_level_grid():
+    rgb = rgb_grid(64)
+    ours = ops.convert_to_numpy(color.rgb_to_lab(rgb))
+    ref = skcolor.rgb2lab(rgb.reshape(1, -1, 3).astype("float64")).reshape(-1, 3)
+    assert np.abs(ours - ref).max() < 0.01
+
+
+def test_lab_to_rgb_matches_skimage_on_64_level_grid():
+    lab = skcolor.rgb2lab(rgb_grid(64).reshape(1, -1, 3).astype("float64")).reshape(-1, 3)
+    ours = ops.convert_to_numpy(color.lab_to_rgb(lab.astype("float32")))
+    ref = skcolor.lab2rgb(lab.reshape(1, -1, 3)).reshape(-1, 3)
+    assert np.abs(ours - ref).max() < 1e-4
+
+
+def test_round_trip_rgb_lab_rgb_within_1e4():
+    rgb = rgb_grid(64)
+    back = ops.convert_to_numpy(color.lab_to_rgb(color.rgb_to_lab(rgb)))
+    assert np.abs(back - rgb).max() < 1e-4
+
+
+def test_batched_images_and_network_range():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(2, 8, 5, 3), dtype=np.uint8)
+    l_norm, ab_norm = color.rgb_to_network(images)
+    assert tuple(l_norm.shape) == (2, 8, 5, 1)
+    assert tuple(ab_norm.shape) == (2, 8, 5, 2)
+    l_norm = ops.convert_to_numpy(l_norm)
+    ab_norm = ops.convert_to_numpy(ab_norm)
+    assert l_norm.min() >= -1.0 and l_norm.max() <= 1.0
+    assert np.abs(ab_norm).max() <= 1.0
+    back = ops.convert_to_numpy(color.network_to_rgb(l_norm, ab_norm))
+    np.testing.assert_allclose(back * 255.0, images, atol=1e-2)
+
+
+def test_extreme_colours_fit_network_range():
+    # The most saturated sRGB colours reach |a|, |b| of about 108: AB_SCALE covers them.
+    lab = ops.convert_to_numpy(color.rgb_to_lab(rgb_grid(16)))
+    assert np.abs(lab[:, 1:]).max() < color.AB_SCALE
+
+
+def test_lab8_decodes_opencv_encoding():
+    # White and a saturated red, encoded as OpenCV stores 8-bit Lab.
+    lab = skcolor.rgb2lab(np.array([[[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]]))[0]
+    l8 = np.round(lab[:, 0] * 255.0 / 100.0).astype(np.uint8)
+    ab8 = np.round(lab[:, 1:] + 128.0).astype(np.uint8)
+    l_norm, ab_norm = color.lab8_to_network(l8, ab8)
+    np.testing.assert_allclose(color.denormalize_l(ops.convert_to_numpy(l_norm)), lab[:, 0], atol=0.3)
+    np.testing.assert_allclose(color.denormalize_ab(ops.convert_to_numpy(ab_norm)), lab[:, 1:], atol=0.5)
+
+
+def test_gradients_are_finite_at_black_and_white():
+    import tensorflow as tf
+
+    rgb = tf.constant([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.5, 0.2, 0.9]])
+    with tf.GradientTape() as tape:
+        tape.watch(rgb)
+        lab = color.rgb_to_lab(rgb)
+        back = color.lab_to_rgb(lab)
+        loss = tf.reduce_sum(lab) + tf.reduce_sum(back)
+    grad = tape.gradient(loss, rgb)
+    assert np.isfinite(grad.numpy()).all()
