@@ -17,6 +17,7 @@ import shutil
 import numpy as np
 
 from keras_colorizer.config import write_json
+from keras_colorizer.errors import UserError
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
@@ -27,7 +28,7 @@ _PREFIX = "step-"
 _TMP = ".tmp-"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint is missing, incomplete, or of another model."""
 
 

@@ -6,9 +6,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from keras_colorizer.models.presets import check_image_size, preset_levels
-from keras_colorizer.models.layers import NORMS
-from keras_colorizer.pix2pix import GAN_MODES
+from keras_colorizer.errors import UserError
+
+
+NORMS = ("batch", "instance")
+GAN_MODES = ("vanilla", "lsgan")
+
+
+class OptionError(UserError):
+    """A training option has a value that cannot work."""
 
 
 @dataclass
@@ -45,6 +51,8 @@ class TrainOptions:
 
     @property
     def generator_levels(self):
+        from keras_colorizer.models.presets import preset_levels
+
         return self.levels if self.levels is not None else preset_levels(self.preset)
 
     @property
@@ -52,7 +60,15 @@ class TrainOptions:
         return self.epochs // 2 if self.decay_epochs is None else self.decay_epochs
 
     def validate(self):
-        """Raise ValueError naming the first option with a value that cannot work."""
+        """Raise `OptionError` naming the first option with a value that cannot work."""
+        try:
+            return self._validate()
+        except UserError:
+            raise
+        except ValueError as error:
+            raise OptionError(str(error)) from None
+
+    def _validate(self):
         positive = ("epochs", "batch_size", "image_size", "ngf", "ndf", "n_layers", "samples")
         for name in positive:
             if getattr(self, name) < 1:
@@ -63,7 +79,8 @@ class TrainOptions:
             raise ValueError(f"--decay-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.decay_epochs}")
         if self.levels is not None and self.levels < 2:
             raise ValueError(f"--levels must be at least 2. Received: {self.levels}")
-        self.generator_levels  # unknown preset raises here
+        from keras_colorizer.models.presets import check_image_size
+
         check_image_size(self.image_size, self.generator_levels)
         if self.norm not in NORMS:
             raise ValueError(f"--norm must be one of {', '.join(NORMS)}. Received: {self.norm!r}")
@@ -88,7 +105,7 @@ class TrainOptions:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"Unknown training options {sorted(unknown)}. Expected some of: {sorted(known)}")
+            raise OptionError(f"Unknown training options {sorted(unknown)}. Expected some of: {sorted(known)}")
         return cls(**values)
 
     def save(self, path):

@@ -15,8 +15,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_colorizer import color
-
-GAN_MODES = ("vanilla", "lsgan")
+from keras_colorizer.config import GAN_MODES
 ENCODINGS = ("rgb", "lab8")
 
 

@@ -2,7 +2,7 @@
 
 import keras
 
-NORMS = ("batch", "instance")
+from keras_colorizer.config import NORMS
 
 
 def weight_init():

@@ -1,0 +1,1 @@
+"""Command-line entry points: `train.py` / `keras-colorizer-train` and `colorize`."""

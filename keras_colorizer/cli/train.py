@@ -1,0 +1,109 @@
+"""`python train.py`: train the pix2pix colorizer; `--help` lists every option."""
+
+import argparse
+import dataclasses
+import sys
+
+from keras_colorizer.cli.common import fail, quiet_tensorflow
+from keras_colorizer.config import FULL_RUN_HINT, TrainOptions
+
+EXIT_DIVERGED = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="train.py",
+        description=(
+            "Train a pix2pix colorizer (U-Net generator + 70x70 PatchGAN) that predicts the a, b "
+            "channels of CIELAB from L. With no options it trains a small model on the built-in "
+            "photos in a few minutes on a CPU. Each run writes runs/<name>/: options.json, "
+            "checkpoints/, samples/ (a grid per epoch), logs/ (TensorBoard) and history.csv."
+        ),
+        epilog=f"A full run as in the paper: {FULL_RUN_HINT}",
+    )
+    defaults = TrainOptions()
+    for field in dataclasses.fields(TrainOptions):
+        flag = "--" + field.name.replace("_", "-")
+        help_text = field.metadata.get("help", "")
+        if "default" not in help_text:
+            help_text += f" (default: {getattr(defaults, field.name)})"
+        if field.type is bool or isinstance(getattr(defaults, field.name), bool):
+            parser.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
+                help=help_text,
+            )
+            continue
+        kind = {int: int, float: float}.get(type(getattr(defaults, field.name)), str)
+        if field.name in ("steps_per_epoch", "decay_epochs", "levels"):
+            kind = int
+        parser.add_argument(
+            flag, dest=field.name, type=kind, default=None, metavar=field.name.upper(),
+            help=help_text,
+        )
+    parser.add_argument(
+        "--resume", metavar="RUN", default=None,
+        help="continue the run in this folder (or from this checkpoint) exactly where it stopped; "
+        "its saved options are used, --epochs may extend it",
+    )
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    return parser
+
+
+def options_from_args(args):
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions) if getattr(args, f.name) is not None}
+    return given, TrainOptions(**given)
+
+
+def describe_run(result):
+    import os
+
+    run = result.run_dir
+    parts = [f"options {os.path.join(run, 'options.json')}"]
+    if result.checkpoint:
+        parts.append(f"checkpoint {result.checkpoint}")
+    parts.append(f"sample grids {os.path.join(run, 'samples')}/")
+    parts.append(f"history {os.path.join(run, 'history.csv')}")
+    parts.append(f"TensorBoard: tensorboard --logdir {os.path.join(run, 'logs')}")
+    return f"Run {run} ({result.steps} steps): " + "; ".join(parts)
+
+
+def main(argv=None):
+    quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    given, options = options_from_args(args)
+    if args.resume and set(given) - {"epochs"}:
+        return fail(
+            f"--resume continues a run with its saved options; only --epochs may be given with it. "
+            f"Received: {', '.join('--' + k.replace('_', '-') for k in sorted(set(given) - {'epochs'}))}"
+        )
+
+    from keras_colorizer.errors import UserError
+    from keras_colorizer.training import train
+
+    try:
+        if not args.resume:
+            options.validate()
+        result = train(
+            options if (not args.resume or "epochs" in given) else None,
+            resume=args.resume,
+            verbose=2 if args.quiet else "auto",
+        )
+    except UserError as error:
+        return fail(error)
+    if result.diverged:
+        kept = f"the last good checkpoint is {result.checkpoint}" if result.checkpoint else "no checkpoint was saved"
+        print(f"error: training diverged ({result.diverged}); stopped, {kept}.", file=sys.stderr)
+        return EXIT_DIVERGED
+    if result.interrupted:
+        print(f"Interrupted. Continue with: python train.py --resume {result.run_dir}")
+        print(describe_run(result))
+        return EXIT_INTERRUPTED
+    if not args.resume and not given.get("data"):
+        print(f"This was the small built-in run. For a full one: {FULL_RUN_HINT}")
+    print(describe_run(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Colorize photos of any size with a trained generator.
+
+The network sees the photo's L resized to its training size; the a, b it
+predicts are resized back to the photo's size and joined with the photo's own
+full-resolution L, so detail and brightness come from the original and only
+colour comes from the model.
+"""
+
+import numpy as np
+from keras import ops
+
+from keras_colorizer import color
+from keras_colorizer.checkpoint import find_checkpoint, load_generator_weights, read_state
+from keras_colorizer.config import TrainOptions
+from keras_colorizer.data.images import read_image
+from keras_colorizer.errors import UserError
+
+
+def _as_unit_float(image):
+    """uint8 / uint16 / float [0, 1] -> float32 in [0, 1]."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    if image.dtype == np.uint16:
+        return image.astype(np.float32) / 65535.0
+    if image.dtype.kind == "f":
+        return np.clip(image, 0.0, 1.0).astype(np.float32)
+    raise UserError(f"Expected a uint8, uint16 or float image. Received: dtype={image.dtype}")
+
+
+def split_channels(image):
+    """An image (H, W), (H, W, 1|2|3|4) -> (RGB float (H, W, 3) in [0, 1], alpha or None).
+
+    Gray is repeated into RGB (a colour photo is taken to gray through its L).
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 2, 3, 4) or 0 in image.shape[:2]:
+        raise UserError(
+            f"Expected an image of shape (H, W) or (H, W, C) with C in 1..4 and H, W > 0. Received: shape={image.shape}"
+        )
+    alpha = image[..., -1] if image.shape[-1] in (2, 4) else None
+    rgb = _as_unit_float(image[..., :3] if image.shape[-1] >= 3 else image[..., :1])
+    if rgb.shape[-1] == 1:
+        rgb = np.repeat(rgb, 3, axis=-1)
+    return rgb, alpha
+
+
+class Colorizer:
+    """A trained generator that colorizes arrays and files of any size.
+
+    Args:
+        generator: a generator model (L -> ab in network range).
+        image_size: the side the network sees (its training size).
+
+    Example:
+    >>> colorizer = Colorizer.load("runs/2026-11-25_08-00-00")
+    >>> rgb = colorizer.colorize_file("old_photo.jpg")   # uint8 (H, W, 3)
+    """
+
+    def __init__(self, generator, image_size):
+        self.generator = generator
+        self.image_size = int(image_size)
+
+    @classmethod
+    def load(cls, path):
+        """A `Colorizer` from a run folder (its latest checkpoint) or a checkpoint folder."""
+        from keras_colorizer.training import build_models
+
+        checkpoint = find_checkpoint(path)
+        options = TrainOptions.from_dict(read_state(checkpoint)["options"])
+        generator, _ = build_models(options)
+        load_generator_weights(generator, checkpoint)
+        return cls(generator, options.image_size)
+
+    def predict_ab(self, l_norm):
+        """Network-range L (N, S, S, 1) -> ab (N, S, S, 2), float32."""
+        return ops.cast(self.generator(l_norm, training=False), "float32")
+
+    def colorize(self, image):
+        """Colorize one image; returns uint8 RGB (H, W, 3), or RGBA when the input has alpha.
+
+        `image` may be gray (H, W) or (H, W, 1), gray + alpha, RGB (taken to
+        gray through its L), or RGBA, as uint8, uint16 or float in [0, 1].
+        """
+        rgb, alpha = split_channels(image)
+        height, width = rgb.shape[:2]
+        lightness = color.rgb_to_lab(rgb)[..., :1]  # (H, W, 1), the photo's own L
+        size = (self.image_size, self.image_size)
+        l_small = ops.image.resize(lightness[None], size, interpolation="bilinear", antialias=True)
+        ab_small = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
+        ab = ops.image.resize(ab_small, (height, width), interpolation="bilinear")[0]
+        lab = ops.concatenate([lightness, color.denormalize_ab(ab)], axis=-1)
+        out = np.round(ops.convert_to_numpy(color.lab_to_rgb(lab)) * 255.0).astype(np.uint8)
+        if alpha is not None:
+            alpha8 = (alpha.astype(np.float32) / 257.0).round().astype(np.uint8) if alpha.dtype == np.uint16 else alpha
+            out = np.concatenate([out, np.asarray(alpha8, np.uint8)[..., None]], axis=-1)
+        return out
+
+    def colorize_file(self, path):
+        """Read a photo (any format `read_image` takes, alpha kept) and colorize it."""
+        return self.colorize(read_image(path, keep_alpha=True))
