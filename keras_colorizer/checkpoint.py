@@ -13,6 +13,7 @@ a folder without the temporary prefix is always whole.
 import json
 import os
 import shutil
+import warnings
 
 import numpy as np
 
@@ -96,7 +97,13 @@ def _load_weights(model, path):
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
     try:
-        model.load_weights(path)
+        # Keras only warns when parts of a file do not fit; a half-loaded model is an error here.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(path)
+        skipped = [str(w.message) for w in caught if "skipping" in str(w.message).lower()]
+        if skipped:
+            raise ValueError(skipped[0])
     except Exception as error:  # noqa: BLE001 - h5py and Keras raise several types
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"{path}: does not fit the {model.name} built from the options ({first_line})") from None

@@ -168,6 +168,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         validation_data=val_ds,
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # the stream is shuffled by seed, resumably
     )
     steps = int(model.g_optimizer.iterations.numpy())
     return RunResult(

@@ -27,7 +27,7 @@ def _open_npy(path):
     try:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as error:
-        if "pickle" in str(error).lower():
+        if "pickle" in str(error).lower() or "python objects" in str(error).lower():
             raise DataError(
                 f"{path}: holds pickled Python objects, expected a plain uint8 array "
                 "(pickles are refused: loading one can run arbitrary code)"

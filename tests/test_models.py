@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from keras_colorizer.models import build_discriminator, build_generator, check_image_size
+
+
+def trainable_count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_unet_256_has_the_reference_parameter_count():
+    assert trainable_count(build_generator("unet_256", ngf=64, norm="batch")) == 54_409_858
+
+
+def test_patchgan_70_has_the_reference_parameter_count():
+    assert trainable_count(build_discriminator(n_layers=3, ndf=64)) == 2_765_633
+
+
+def test_unet_128_has_seven_levels_and_three_dropout_blocks():
+    g = build_generator("unet_128", ngf=8)
+    names = [layer.name for layer in g.layers]
+    assert "down7_conv" in names and "down8_conv" not in names
+    assert sorted(n for n in names if n.endswith("_dropout")) == ["up4_dropout", "up5_dropout", "up6_dropout"]
+
+
+@pytest.mark.parametrize("height,width", [(64, 64), (32, 96), (128, 64)])
+def test_generator_is_fully_convolutional(height, width):
+    g = build_generator(levels=4, ngf=4)
+    out = g(np.random.default_rng(0).uniform(-1, 1, (2, height, width, 1)).astype("float32"))
+    assert tuple(out.shape) == (2, height, width, 2)
+    out = np.asarray(out)
+    assert out.min() >= -1.0 and out.max() <= 1.0
+
+
+def test_discriminator_sees_l_and_ab_pairs():
+    d = build_discriminator(n_layers=3, ndf=4)
+    out = d([np.zeros((1, 256, 256, 1), "float32"), np.zeros((1, 256, 256, 2), "float32")])
+    assert tuple(out.shape) == (1, 30, 30, 1)  # the 70x70 PatchGAN's 30x30 patch grid
+
+
+def test_every_layer_is_named_and_weights_start_at_n_0_002():
+    g = build_generator(levels=5, ngf=16, norm="instance")
+    for layer in g.layers[1:]:
+        assert layer.name.split("_")[0].rstrip("0123456789") in ("down", "up", "ab"), layer.name
+    kernel = g.get_layer("down2_conv").kernel.numpy()
+    assert kernel.mean() == pytest.approx(0.0, abs=0.002)
+    assert kernel.std() == pytest.approx(0.02, rel=0.1)
+
+
+def test_instance_norm_is_group_norm_with_one_group_per_channel():
+    import keras
+
+    g = build_generator(levels=3, ngf=4, norm="instance")
+    norm = g.get_layer("down2_norm")
+    assert isinstance(norm, keras.layers.GroupNormalization) and norm.groups == 8
+
+
+def test_size_rule_rejects_sizes_that_do_not_divide():
+    check_image_size(256, 8)
+    with pytest.raises(ValueError, match="multiple of 256"):
+        check_image_size(200, 8)

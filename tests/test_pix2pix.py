@@ -1,0 +1,161 @@
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from keras_colorizer import color
+from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state, save_checkpoint
+from keras_colorizer.models import build_discriminator, build_generator
+from keras_colorizer.pix2pix import Pix2Pix, gan_loss, psnr
+from keras_colorizer.schedules import ConstantThenLinearDecay
+from keras_colorizer.training import build_model, train
+from tests.conftest import tiny_options
+from tests.fixtures import real_crops
+
+
+def test_gan_losses_on_known_logits():
+    logits = np.zeros((2, 4, 4, 1), "float32")
+    assert float(gan_loss(logits, True, "vanilla")) == pytest.approx(math.log(2), rel=1e-5)
+    assert float(gan_loss(logits + 3.0, False, "lsgan")) == pytest.approx(9.0)
+    assert float(gan_loss(logits + 1.0, True, "lsgan")) == pytest.approx(0.0)
+
+
+def test_psnr_of_a_known_error():
+    a = np.zeros((1, 4, 4, 3), "float32")
+    assert float(psnr(a, a + 0.1)[0]) == pytest.approx(20.0, rel=1e-4)
+
+
+def test_schedule_is_constant_then_linear_to_zero():
+    schedule = ConstantThenLinearDecay(2e-4, constant_steps=10, decay_steps=10)
+    values = [float(schedule(step)) for step in (0, 9, 10, 15, 20, 30)]
+    np.testing.assert_allclose(values, [2e-4, 2e-4, 2e-4, 1e-4, 0.0, 0.0], atol=1e-9)
+    restored = ConstantThenLinearDecay.from_config(schedule.get_config())
+    assert float(restored(15)) == pytest.approx(1e-4)
+
+
+def test_short_training_lowers_l1_on_real_photo_crops():
+    keras.utils.set_random_seed(0)
+    crops = real_crops(4, 64)
+    generator = build_generator(levels=4, ngf=16, dropout=0.0)
+    model = Pix2Pix(generator, build_discriminator(n_layers=2, ndf=8))
+    adam = lambda: keras.optimizers.Adam(1e-3, beta_1=0.5)  # noqa: E731
+    model.compile(g_optimizer=adam(), d_optimizer=adam())
+
+    def l1():
+        l_norm, ab_norm = color.rgb_to_network(crops)
+        return float(ops.mean(ops.abs(generator(l_norm, training=False) - ab_norm)))
+
+    before = l1()
+    dataset = tf.data.Dataset.from_tensor_slices(crops).repeat().batch(4)
+    history = model.fit(dataset, epochs=1, steps_per_epoch=120, verbose=0)
+    after = l1()
+    assert set(history.history) >= {"d_loss", "d_real", "d_fake", "g_gan", "g_l1"}
+    assert after <= 0.7 * before, f"L1 {before:.4f} -> {after:.4f}"
+
+
+def test_train_step_updates_both_networks_and_both_optimizers():
+    crops = real_crops(2, 64)
+    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4))
+    model.compile(g_optimizer=keras.optimizers.Adam(2e-4), d_optimizer=keras.optimizers.Adam(2e-4))
+    g0 = model.generator.get_layer("down1_conv").kernel.numpy().copy()
+    d0 = model.discriminator.get_layer("conv1").kernel.numpy().copy()
+    model.fit(tf.data.Dataset.from_tensors(crops).repeat(), epochs=1, steps_per_epoch=3, verbose=0)
+    assert int(model.g_optimizer.iterations.numpy()) == 3
+    assert int(model.d_optimizer.iterations.numpy()) == 3
+    assert not np.allclose(g0, model.generator.get_layer("down1_conv").kernel.numpy())
+    assert not np.allclose(d0, model.discriminator.get_layer("conv1").kernel.numpy())
+
+
+def test_validation_reports_l1_and_psnr():
+    crops = real_crops(2, 64)
+    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4))
+    model.compile(g_optimizer=keras.optimizers.Adam(2e-4), d_optimizer=keras.optimizers.Adam(2e-4))
+    scores = model.evaluate(tf.data.Dataset.from_tensors(crops), return_dict=True, verbose=0)
+    assert set(scores) == {"l1", "psnr"}
+    assert 0 < scores["l1"] < 1 and 5 < scores["psnr"] < 60
+
+
+def _weights(model):
+    return [v.numpy() for v in model.generator.weights + model.discriminator.weights]
+
+
+def _restore_model(options, run_dir):
+    from keras_colorizer.checkpoint import restore_checkpoint
+
+    model = build_model(options, "rgb", options.steps_per_epoch)
+    restore_checkpoint(model, find_checkpoint(run_dir))
+    return model
+
+
+def test_resume_continues_exactly_like_an_unbroken_run(tmp_path):
+    options = dict(jitter=False, dropout=0.0, epochs=4, steps_per_epoch=2, val_split=0.3)
+    straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0)
+    first = train(tiny_options(tmp_path, name="parts", **options), max_steps=3, verbose=0)
+    assert first.steps == 3 and read_state(first.checkpoint)["step"] == 3
+    resumed = train(resume=first.run_dir, verbose=0)
+    assert resumed.steps == straight.steps == 8
+
+    opts = tiny_options(tmp_path, **options)
+    a = _restore_model(opts, straight.run_dir)
+    b = _restore_model(opts, resumed.run_dir)
+    for x, y in zip(_weights(a), _weights(b)):
+        np.testing.assert_allclose(x, y, atol=1e-5)
+    for opt_a, opt_b in ((a.g_optimizer, b.g_optimizer), (a.d_optimizer, b.d_optimizer)):
+        assert int(opt_a.iterations.numpy()) == int(opt_b.iterations.numpy()) == 8
+        for x, y in zip(opt_a.variables, opt_b.variables):
+            np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-5)
+    assert float(a.g_optimizer.learning_rate) == pytest.approx(float(b.g_optimizer.learning_rate))
+
+
+class PoisonGenerator(keras.callbacks.Callback):
+    """Make the generator's weights NaN when the second epoch starts."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            kernel = self.model.generator.get_layer("down1_conv").kernel
+            kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    result = train(tiny_options(tmp_path, epochs=3), extra_callbacks=[PoisonGenerator()], verbose=0)
+    assert result.diverged and "nan" in result.diverged.lower()
+    assert result.steps < 6
+    checkpoint = find_checkpoint(result.run_dir)
+    assert read_state(checkpoint)["step"] == 2  # the end of the first, good epoch
+    model = _restore_model(tiny_options(tmp_path, epochs=3), result.run_dir)
+    assert all(np.isfinite(w).all() for w in _weights(model))
+
+
+def test_a_save_that_dies_halfway_leaves_the_good_checkpoint(tmp_path, trained_run):
+    good = find_checkpoint(trained_run.run_dir)
+    run_dir = tmp_path / "run"
+    os.makedirs(run_dir / "checkpoints")
+    import shutil
+
+    shutil.copytree(good, run_dir / "checkpoints" / os.path.basename(good))
+    # A save interrupted after writing part of its files leaves only a temporary folder.
+    half = run_dir / "checkpoints" / ".tmp-step-0000099-123"
+    os.makedirs(half)
+    (half / "generator.weights.h5").write_bytes(b"truncated")
+    assert find_checkpoint(run_dir) == str(run_dir / "checkpoints" / os.path.basename(good))
+
+
+def test_checkpoint_of_another_architecture_is_refused(tmp_path, trained_run):
+    from keras_colorizer.checkpoint import load_generator_weights
+
+    other = build_generator(levels=4, ngf=8)
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_generator_weights(other, find_checkpoint(trained_run.run_dir))
+
+
+def test_checkpoints_keep_the_latest_two(tmp_path):
+    result = train(tiny_options(tmp_path, epochs=3, steps_per_epoch=1), verbose=0)
+    names = sorted(os.listdir(os.path.join(result.run_dir, "checkpoints")))
+    assert names == ["step-0000002", "step-0000003"]
+    run = result.run_dir
+    for item in ("options.json", "history.csv", "samples/epoch-0003.png", "logs"):
+        assert os.path.exists(os.path.join(run, item)), item
