@@ -72,8 +72,8 @@ def rgb_to_lab(rgb):
     return ops.concatenate([lightness, a, b], axis=-1)
 
 
-def lab_to_rgb(lab):
-    """CIELAB (..., 3) -> sRGB in [0, 1], clipped like `skimage.color.lab2rgb`."""
+def lab_to_linear_rgb(lab):
+    """CIELAB (..., 3) -> linear-light RGB, not clipped (out-of-gamut colours leave [0, 1])."""
     lab = ops.convert_to_tensor(lab)
     if lab.dtype not in ("float32", "float64"):
         lab = ops.cast(lab, "float32")
@@ -84,7 +84,39 @@ def lab_to_rgb(lab):
     f = ops.concatenate([fx, fy, fz], axis=-1)
     t = ops.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
     white = ops.convert_to_tensor(D65_WHITE.astype("float32"), dtype=t.dtype)
-    linear = _matmul_channels(t * white, RGB_FROM_XYZ)
+    return _matmul_channels(t * white, RGB_FROM_XYZ)
+
+
+def fit_ab_to_gamut(lightness, ab, iterations=8):
+    """Scale each pixel's (a, b) down just enough that (L, a, b) lies inside sRGB.
+
+    Clipping an out-of-gamut colour to [0, 1] per channel changes its
+    lightness; shrinking its chroma toward gray at the same L does not, so
+    the photo's own L survives. The scale is found by bisection on [0, 1]
+    (gray, scale 0, is always inside), `iterations` halvings per pixel.
+    """
+    lightness = ops.convert_to_tensor(lightness)
+    ab = ops.convert_to_tensor(ab)
+    tolerance = 1e-4
+
+    def inside(scale):
+        rgb = lab_to_linear_rgb(ops.concatenate([lightness, ab * scale], axis=-1))
+        ok = ops.logical_and(rgb >= -tolerance, rgb <= 1.0 + tolerance)
+        return ops.all(ok, axis=-1, keepdims=True)
+
+    full = inside(ops.ones_like(lightness))
+    low, high = ops.zeros_like(lightness), ops.ones_like(lightness)
+    for _ in range(iterations):
+        mid = 0.5 * (low + high)
+        ok = inside(mid)
+        low = ops.where(ok, mid, low)
+        high = ops.where(ok, high, mid)
+    return ab * ops.where(full, ops.ones_like(low), low)
+
+
+def lab_to_rgb(lab):
+    """CIELAB (..., 3) -> sRGB in [0, 1], clipped like `skimage.color.lab2rgb`."""
+    linear = lab_to_linear_rgb(lab)
     rgb = ops.where(
         linear > 0.0031308,
         1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,

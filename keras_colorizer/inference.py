@@ -3,7 +3,7 @@
 The network sees the photo's L resized to its training size; the a, b it
 predicts are resized back to the photo's size and joined with the photo's own
 full-resolution L, so detail and brightness come from the original and only
-colour comes from the model.
+colour comes from the model. Colours outside sRGB lose chroma, not lightness.
 """
 
 import numpy as np
@@ -91,7 +91,8 @@ class Colorizer:
         l_small = ops.image.resize(lightness[None], size, interpolation="bilinear", antialias=True)
         ab_small = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
         ab = ops.image.resize(ab_small, (height, width), interpolation="bilinear")[0]
-        lab = ops.concatenate([lightness, color.denormalize_ab(ab)], axis=-1)
+        ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
+        lab = ops.concatenate([lightness, ab], axis=-1)
         out = np.round(ops.convert_to_numpy(color.lab_to_rgb(lab)) * 255.0).astype(np.uint8)
         if alpha is not None:
             alpha8 = (alpha.astype(np.float32) / 257.0).round().astype(np.uint8) if alpha.dtype == np.uint16 else alpha

@@ -1,0 +1,1 @@
+"""Export a trained generator for serving and for phones (SavedModel, TFLite): see issue "Export"."""

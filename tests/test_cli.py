@@ -1,0 +1,151 @@
+"""The command lines as a user runs them: train.py and colorize."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO, error_lines, run_cli
+from tests.fixtures import real_crops, write_kaggle_layout
+
+TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
+
+
+def test_help_lists_every_option():
+    result = run_cli("train.py", "--help")
+    assert result.returncode == 0
+    for flag in ("--data", "--out", "--epochs", "--steps-per-epoch", "--batch-size", "--image-size", "--preset",
+                 "--ngf", "--ndf", "--norm", "--gan-mode", "--lambda-l1", "--lr", "--beta1", "--val-split",
+                 "--seed", "--resume"):
+        assert flag in result.stdout, flag
+
+
+def test_train_py_smoke_run_writes_a_complete_run(tmp_path):
+    result = run_cli("train.py", *TINY, "--epochs", "2", "--steps-per-epoch", "2", "--out", str(tmp_path), "--name", "smoke")
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = tmp_path / "smoke"
+    for item in ("options.json", "history.csv", "samples/epoch-0001.png", "samples/epoch-0002.png", "checkpoints/step-0000004/state.json"):
+        assert (run / item).exists(), item
+    assert any(name.startswith("events") for _, _, files in os.walk(run / "logs") for name in files)
+    with Image.open(run / "samples" / "epoch-0002.png") as grid:
+        assert grid.size[0] > 300
+    last = result.stdout.strip().splitlines()[-1]
+    assert str(run) in last and "checkpoint" in last and "tensorboard" in last.lower()
+    assert "For a full one: python train.py" in result.stdout
+    history = (run / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch") and "g_l1" in history[0] and "val_psnr" in history[0]
+    assert len(history) == 3
+
+
+def test_train_on_a_kaggle_layout_through_the_command_line(tmp_path):
+    write_kaggle_layout(tmp_path / "kaggle", counts=(3, 2, 1), nested=True)
+    result = run_cli("train.py", *TINY, "--data", str(tmp_path / "kaggle"), "--epochs", "1", "--steps-per-epoch", "2",
+                     "--out", str(tmp_path / "runs"), "--name", "k")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Kaggle arrays" in result.stdout
+    assert (tmp_path / "runs" / "k" / "checkpoints" / "step-0000002").is_dir()
+
+
+def _kaggle_with(tmp_path, breakage):
+    root = tmp_path / "kaggle"
+    write_kaggle_layout(root, counts=(2, 1, 1))
+    breakage(root)
+    return root
+
+
+def _count_mismatch(root):
+    np.save(root / "ab" / "ab3.npy", np.zeros((2, 224, 224, 2), np.uint8))
+
+
+def _wrong_shape(root):
+    np.save(root / "ab" / "ab1.npy", np.zeros((2, 224, 224, 3), np.uint8))
+
+
+def _pickled(root):
+    with open(root / "ab" / "ab2.npy", "wb") as f:
+        pickle.dump({"not": "an array"}, f)
+
+
+@pytest.mark.parametrize(
+    "make_data,expected",
+    [
+        (lambda tmp: tmp / "does-not-exist", "no such file or folder"),
+        (lambda tmp: tmp, "no photos found"),
+        (lambda tmp: _kaggle_with(tmp, _count_mismatch), "holds 4 L images but the ab files hold 5"),
+        (lambda tmp: _kaggle_with(tmp, _wrong_shape), "ab1.npy: holds uint8 (2, 224, 224, 3), expected uint8 (n, 224, 224, 2)"),
+        (lambda tmp: _kaggle_with(tmp, _pickled), "ab2.npy: holds pickled Python objects"),
+    ],
+    ids=["missing-path", "empty-folder", "npy-count-mismatch", "npy-wrong-shape", "pickled-npy"],
+)
+def test_bad_data_gives_one_line_and_exit_code_2(tmp_path, make_data, expected):
+    data = make_data(tmp_path)
+    result = run_cli("train.py", *TINY, "--data", str(data), "--out", str(tmp_path / "runs"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and expected in errors[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists() or not os.listdir(tmp_path / "runs")
+
+
+def test_bad_option_value_gives_one_line_and_exit_code_2(tmp_path):
+    result = run_cli("train.py", "--image-size", "100", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [
+        "error: Image size 100 does not suit a 7-level U-Net: it must be a positive multiple of 128 (2**levels). Received: image_size=100"
+    ]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    args = [sys.executable, "train.py", *TINY, "--epochs", "50", "--steps-per-epoch", "2", "--out", str(tmp_path), "--name", "stop", "--quiet"]
+    process = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 180
+    checkpoints = tmp_path / "stop" / "checkpoints"
+    while time.time() < deadline and not (checkpoints.is_dir() and any(n.startswith("step-") for n in os.listdir(checkpoints))):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert "--resume" in stdout
+    steps = sorted(int(n.split("-")[1]) for n in os.listdir(checkpoints) if n.startswith("step-"))
+    assert steps and steps[-1] < 100
+    resumed = run_cli("train.py", "--resume", str(tmp_path / "stop"), "--epochs", str(steps[-1] // 2 + 1))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"Resuming from" in resumed.stdout
+
+
+def test_resume_refuses_other_options(tmp_path, trained_run):
+    result = run_cli("train.py", "--resume", trained_run.run_dir, "--lr", "0.1")
+    assert result.returncode == 2
+    assert "only --epochs may be given" in error_lines(result.stderr)[0]
+
+
+def test_colorize_command_writes_pngs_and_reports_bad_files(tmp_path, trained_run):
+    photos = tmp_path / "photos"
+    os.makedirs(photos / "sub")
+    crops = real_crops(2, 80)
+    Image.fromarray(crops[0]).save(photos / "a.jpg")
+    Image.fromarray(crops[1]).save(photos / "sub" / "b.png")
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "out"
+    result = run_cli("-m", "keras_colorizer.cli.colorize", str(photos), "--model", trained_run.run_dir, "--out", str(out))
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert (out / "a.png").is_file() and (out / "sub" / "b.png").is_file()
+    assert "failed: " in result.stderr and "broken.jpg" in result.stderr
+    assert "Colorized 2 of 3" in result.stdout
+    with Image.open(out / "a.png") as image:
+        assert image.size == (80, 80) and image.mode == "RGB"
+
+
+def test_colorize_command_with_a_missing_model_exits_2(tmp_path):
+    Image.fromarray(real_crops(1, 32)[0]).save(tmp_path / "a.png")
+    result = run_cli("-m", "keras_colorizer.cli.colorize", str(tmp_path / "a.png"), "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [f"error: {tmp_path / 'nope'}: no such run or checkpoint"]
