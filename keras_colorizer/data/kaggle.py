@@ -6,7 +6,9 @@ The arrays hold 8-bit Lab as OpenCV stores it: L scaled from [0, 100] to
 loaded whole: the full set is 25,000 images and 3.7 GB.
 """
 
+import mmap
 import os
+import threading
 
 import numpy as np
 
@@ -14,6 +16,11 @@ from keras_colorizer.data.errors import DataError
 from keras_colorizer.data.source import ImageSource, ScanReport
 
 L_FILE = os.path.join("l", "gray_scale.npy")
+# Pages of a memory map that a read touched count as this process's resident
+# memory until they are unmapped. Releasing them every so many reads keeps a
+# pass over the full 3.7 GB set within a few hundred MB (they stay in the OS
+# page cache, so nothing is read twice from disk).
+RELEASE_EVERY = 32
 AB_FILES = ("ab1.npy", "ab2.npy", "ab3.npy")
 AB_FOLDERS = ("ab", os.path.join("ab", "ab"))
 
@@ -91,6 +98,8 @@ class KaggleNpy(ImageSource):
         if self.l.shape[0] == 0:
             raise DataError(f"{l_path}: holds no images")
         self._starts = np.cumsum([0] + counts)
+        self._reads = 0
+        self._lock = threading.Lock()
         self.report = ScanReport(used=int(self.l.shape[0]))
         self.description = f"Kaggle arrays {root} ({self.l.shape[0]} images of {height}x{width})"
 
@@ -103,4 +112,20 @@ class KaggleNpy(ImageSource):
     def _load(self, index):
         part = int(np.searchsorted(self._starts, index, side="right") - 1)
         ab = self.ab[part][index - self._starts[part]]
-        return np.concatenate([self.l[index][..., None], ab], axis=-1)
+        image = np.concatenate([self.l[index][..., None], ab], axis=-1)
+        with self._lock:
+            self._reads += 1
+            release = self._reads % RELEASE_EVERY == 0
+        if release:
+            self.release_pages()
+        return image
+
+    def release_pages(self):
+        """Drop the mapped pages from this process's resident memory (Linux; a no-op elsewhere)."""
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if advice is None:
+            return
+        for array in [self.l, *self.ab]:
+            mapping = getattr(array, "_mmap", None)
+            if mapping is not None:
+                mapping.madvise(advice)
