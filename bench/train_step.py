@@ -1,0 +1,111 @@
+"""Training step and inference time of pix2pix, next to the PyTorch reference in the same run.
+
+usage: python bench/train_step.py [--preset unet_256] [--size 256] [--batch 1]
+                                  [--steps 5] [--infer 10] [--jit-compile]
+                                  [--no-reference]
+
+Times `Pix2Pix.train_step` as `model.fit` runs it (one compiled step: Lab
+conversion of a uint8 batch, D update, G update) after two warm-up steps, and
+the generator's inference; then runs ../shared/bench/ref_pix2pix_torch.py with
+the same shape where PyTorch is installed. Prints one JSON line.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from common import SHARED, report
+
+
+def keras_timings(args):
+    import keras
+    import tensorflow as tf
+
+    from keras_colorizer.models import build_discriminator, build_generator
+    from keras_colorizer.pix2pix import Pix2Pix
+
+    keras.utils.set_random_seed(0)
+    generator = build_generator(args.preset, ngf=args.ngf)
+    model = Pix2Pix(generator, build_discriminator(ndf=64))
+    adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
+    model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile)
+    images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)
+    batch = tf.constant(images)
+
+    model.make_train_function()
+    step = model.train_function
+    iterator = iter([batch] * (args.steps + 2))
+    times = []
+    for i in range(args.steps + 2):
+        start = time.perf_counter()
+        logs = step(iterator)
+        float(logs["g_l1"])  # wait for the step to finish
+        if i >= 2:
+            times.append(time.perf_counter() - start)
+
+    l_norm = tf.random.uniform((1, args.size, args.size, 1), -1, 1)
+    infer = tf.function(lambda x: generator(x, training=False), jit_compile=args.jit_compile)
+    for _ in range(2):
+        infer(l_norm).numpy()
+    infer_times = []
+    for _ in range(args.infer):
+        start = time.perf_counter()
+        infer(l_norm).numpy()
+        infer_times.append(time.perf_counter() - start)
+    return {
+        "impl": "keras-tf" + ("-xla" if args.jit_compile else ""),
+        "threads": tf.config.threading.get_intra_op_parallelism_threads() or "default",
+        "infer_ms": round(statistics.median(infer_times) * 1e3, 1),
+        "train_step_ms": round(statistics.median(times) * 1e3, 1),
+        "train_images_per_s": round(args.batch / statistics.median(times), 2),
+    }
+
+
+def torch_timings(args):
+    script = SHARED / "bench" / "ref_pix2pix_torch.py"
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
+    if not script.is_file():
+        return {"skipped": f"{script} not found"}
+    downs = {"unet_256": 8, "unet_128": 7}[args.preset]
+    out = subprocess.run(
+        [sys.executable, str(script), "--size", str(args.size), "--batch", str(args.batch),
+         "--steps", str(args.steps), "--infer", str(args.infer), "--downs", str(downs), "--ngf", str(args.ngf)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="unet_256")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--infer", type=int, default=10)
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--no-reference", action="store_true")
+    args = parser.parse_args()
+    result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_timings(args)}
+    if not args.no_reference:
+        result["torch"] = torch_timings(args)
+        if "train_step_ms" in result["torch"]:
+            result["step_time_ratio_keras_over_torch"] = round(
+                result["keras"]["train_step_ms"] / result["torch"]["train_step_ms"], 3
+            )
+            result["infer_time_ratio_keras_over_torch"] = round(
+                result["keras"]["infer_ms"] / result["torch"]["infer_ms"], 3
+            )
+    report(result)
+
+
+if __name__ == "__main__":
+    main()
