@@ -95,8 +95,9 @@ class SaveCheckpoint(keras.callbacks.Callback):
 class SampleGrid(keras.callbacks.Callback):
     """Colorize fixed validation photos at each epoch end: a PNG grid and a TensorBoard image."""
 
-    def __init__(self, images, encoding, folder, log_dir=None, names=None):
+    def __init__(self, images, encoding, folder, log_dir=None, names=None, state=None):
         super().__init__()
+        self.state = state
         self.images = images  # uint8 (N, S, S, 3) in `encoding`
         self.encoding = encoding
         self.folder = folder
@@ -117,6 +118,8 @@ class SampleGrid(keras.callbacks.Callback):
         return gray, fake, real
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.state is not None and self.state.diverged:
+            return
         gray, fake, real = self.rows()
         step = int(self.model.g_optimizer.iterations.numpy())
         path = os.path.join(self.folder, f"epoch-{epoch + 1:04d}.png")

@@ -155,6 +155,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
             os.path.join(run_dir, "samples"),
             log_dir=log_dir,
             names=sample_names,
+            state=state,
         ),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume is not None),
         keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
