@@ -28,7 +28,7 @@ class TrainOptions:
     data: Optional[str] = field(default=None, metadata={"help": "photo folder or Kaggle layout (l/, ab/); default: the built-in photos"})
     out: str = field(default="runs", metadata={"help": "folder that holds the runs"})
     name: Optional[str] = field(default=None, metadata={"help": "run name (default: date and time)"})
-    epochs: int = field(default=10, metadata={"help": "epochs to train"})
+    epochs: int = field(default=20, metadata={"help": "epochs to train"})
     decay_epochs: Optional[int] = field(default=None, metadata={"help": "last epochs over which the learning rate decays linearly to 0 (default: half of --epochs, as in the paper)"})
     steps_per_epoch: Optional[int] = field(default=40, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
     batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})

@@ -47,6 +47,26 @@ def split_channels(image):
     return rgb, alpha
 
 
+def colorize_lightness(lightness, predict_ab, image_size):
+    """The colorization recipe, in `keras.ops`, shared by `Colorizer` and the exported graphs.
+
+    Args:
+        lightness: L in [0, 100], shape (N, H, W, 1), any H and W.
+        predict_ab: network-range L (N, S, S, 1) -> ab (N, S, S, 2).
+        image_size: S, the side the network sees.
+
+    Returns:
+        sRGB in [0, 1], (N, H, W, 3): the input's own L with the predicted
+        a, b resized to (H, W) and pulled into the sRGB gamut.
+    """
+    shape = ops.shape(lightness)
+    l_small = ops.image.resize(lightness, (image_size, image_size), interpolation="bilinear", antialias=True)
+    ab_small = predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
+    ab = ops.image.resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), interpolation="bilinear")
+    ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
+    return color.lab_to_rgb(ops.concatenate([lightness, ab], axis=-1))
+
+
 class Colorizer:
     """A trained generator that colorizes arrays and files of any size.
 
@@ -85,15 +105,9 @@ class Colorizer:
         gray through its L), or RGBA, as uint8, uint16 or float in [0, 1].
         """
         rgb, alpha = split_channels(image)
-        height, width = rgb.shape[:2]
-        lightness = color.rgb_to_lab(rgb)[..., :1]  # (H, W, 1), the photo's own L
-        size = (self.image_size, self.image_size)
-        l_small = ops.image.resize(lightness[None], size, interpolation="bilinear", antialias=True)
-        ab_small = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
-        ab = ops.image.resize(ab_small, (height, width), interpolation="bilinear")[0]
-        ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
-        lab = ops.concatenate([lightness, ab], axis=-1)
-        out = np.round(ops.convert_to_numpy(color.lab_to_rgb(lab)) * 255.0).astype(np.uint8)
+        lightness = color.rgb_to_lab(rgb[None])[..., :1]  # (1, H, W, 1), the photo's own L
+        rgb_out = colorize_lightness(lightness, self.predict_ab, self.image_size)[0]
+        out = np.round(ops.convert_to_numpy(rgb_out) * 255.0).astype(np.uint8)
         if alpha is not None:
             alpha8 = (alpha.astype(np.float32) / 257.0).round().astype(np.uint8) if alpha.dtype == np.uint16 else alpha
             out = np.concatenate([out, np.asarray(alpha8, np.uint8)[..., None]], axis=-1)
