@@ -47,22 +47,29 @@ def split_channels(image):
     return rgb, alpha
 
 
-def colorize_lightness(lightness, predict_ab, image_size):
+def _resize(images, size, antialias=False):
+    return ops.image.resize(images, size, interpolation="bilinear", antialias=antialias)
+
+
+def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
     """The colorization recipe, in `keras.ops`, shared by `Colorizer` and the exported graphs.
 
     Args:
         lightness: L in [0, 100], shape (N, H, W, 1), any H and W.
         predict_ab: network-range L (N, S, S, 1) -> ab (N, S, S, 2).
         image_size: S, the side the network sees.
+        resize: `resize(images, (height, width), antialias)`, bilinear; graphs
+            whose H, W are only known at run time pass `tf.image.resize`
+            (`keras.ops.image.resize` wants sizes known when traced).
 
     Returns:
         sRGB in [0, 1], (N, H, W, 3): the input's own L with the predicted
         a, b resized to (H, W) and pulled into the sRGB gamut.
     """
     shape = ops.shape(lightness)
-    l_small = ops.image.resize(lightness, (image_size, image_size), interpolation="bilinear", antialias=True)
+    l_small = resize(lightness, (image_size, image_size), antialias=True)
     ab_small = predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
-    ab = ops.image.resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), interpolation="bilinear")
+    ab = resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), antialias=False)
     ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
     return color.lab_to_rgb(ops.concatenate([lightness, ab], axis=-1))
 

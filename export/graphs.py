@@ -1,0 +1,136 @@
+"""The computations that exported models run, as TensorFlow functions of a generator.
+
+One recipe for all: the photo's own L, the generator's a, b at its size,
+resized back and pulled into the sRGB gamut (`colorize_lightness`).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_colorizer import color
+from keras_colorizer.inference import colorize_lightness
+
+# Largest image `serving_default` accepts: 50 megapixels.
+MAX_PIXELS = 50_000_000
+
+
+def gray_lightness_table():
+    """L (0..100) of every 8-bit gray level, for a lookup instead of the pow ops."""
+    gray = np.repeat(np.arange(256, dtype=np.float32)[:, None] / 255.0, 3, axis=-1)
+    return tf.constant(np.asarray(color.rgb_to_lab(gray))[:, 0], dtype=tf.float32)
+
+
+def to_uint8(rgb):
+    return tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 1.0) * 255.0), tf.uint8)
+
+
+def check_images(images, max_pixels=MAX_PIXELS):
+    """Assertions that fail a request with InvalidArgument and a message, before any work."""
+    shape = tf.shape(images)
+    return [
+        tf.debugging.assert_positive(
+            shape[1] * shape[2], message="image has zero height or width; expected at least 1x1 pixels"
+        ),
+        tf.debugging.assert_less_equal(
+            shape[3], 4, message="image has more than 4 channels; expected 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA)"
+        ),
+        tf.debugging.assert_positive(shape[3], message="image has 0 channels; expected 1 to 4"),
+        tf.debugging.assert_less_equal(
+            tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64),
+            tf.constant(max_pixels, tf.int64),
+            message=f"image is larger than {max_pixels} pixels",
+        ),
+    ]
+
+
+def resize_dynamic(images, size, antialias=False):
+    """Bilinear resize to a size known only at run time."""
+    return tf.image.resize(images, size, method="bilinear", antialias=antialias)
+
+
+def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
+    """uint8 images (N, H, W, C), C in 1..4 -> uint8 RGB (N, H, W, 3) at the same size."""
+    with tf.control_dependencies(check_images(images, max_pixels)):
+        channels = tf.shape(images)[3]
+        rgb = tf.cond(
+            channels >= 3,
+            lambda: images[..., :3],
+            lambda: tf.repeat(images[..., :1], 3, axis=-1),
+        )
+    lightness = color.rgb_to_lab(tf.cast(rgb, tf.float32) / 255.0)[..., :1]
+    return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic))
+
+
+class ServingModule(tf.Module):
+    """What the SavedModel for TensorFlow Serving holds: the generator and three signatures."""
+
+    def __init__(self, generator, image_size, max_pixels=MAX_PIXELS):
+        super().__init__(name="colorizer")
+        self.generator = generator
+        self.image_size = int(image_size)
+        self.max_pixels = int(max_pixels)
+        size = self.image_size
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name="images")])
+        def serving_default(images):
+            return {"colorized": colorize_uint8(images, self._predict, size, self.max_pixels)}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+        def colorize_bytes(image_bytes):
+            def one(encoded):
+                image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
+                image = tf.image.convert_image_dtype(image, tf.uint8, saturate=True)
+                out = colorize_uint8(image[None], self._predict, size, self.max_pixels)[0]
+                return tf.io.encode_png(out)
+
+            return {"colorized_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1], tf.float32, name="l")])
+        def predict_ab(l):
+            return {"ab": self._predict(l)}
+
+        self.serving_default = serving_default
+        self.colorize_bytes = colorize_bytes
+        self.predict_ab = predict_ab
+
+    def _predict(self, l_norm):
+        return tf.cast(self.generator(l_norm, training=False), tf.float32)
+
+    def signatures(self):
+        return {
+            "serving_default": self.serving_default,
+            "colorize_bytes": self.colorize_bytes,
+            "predict_ab": self.predict_ab,
+        }
+
+
+class MobileModule(tf.Module):
+    """What each TFLite file holds: static batch-1 signatures at the mobile size.
+
+    `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab inside.
+    `predict_ab`: network-range L (1, S, S, 1) -> ab (1, S, S, 2).
+    """
+
+    def __init__(self, generator, size):
+        super().__init__(name="colorizer_mobile")
+        self.generator = generator
+        self.size = int(size)
+        self.lightness_of_gray = gray_lightness_table()
+        size = self.size
+
+        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name="gray")])
+        def colorize(gray):
+            lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
+            ab = tf.cast(self.generator(color.normalize_l(lightness), training=False), tf.float32)
+            ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
+            return {"rgb": to_uint8(color.lab_to_rgb(tf.concat([lightness, ab], axis=-1)))}
+
+        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l")])
+        def predict_ab(l):
+            return {"ab": tf.cast(self.generator(l, training=False), tf.float32)}
+
+        self.colorize = colorize
+        self.predict_ab = predict_ab
+
+    def signatures(self):
+        return {"colorize": self.colorize, "predict_ab": self.predict_ab}

@@ -1,0 +1,102 @@
+"""TFLite (LiteRT) files for phones, one per variant, builtin ops only.
+
+Each file has two signatures at a static batch-1 size S: `colorize` (gray
+uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab conversion inside) and
+`predict_ab` (network-range L -> ab). The generator's weights are frozen into
+constants first: converting the module directly kept them as resource
+variables (READ_VARIABLE ops and a file without weights).
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from export.graphs import MobileModule
+
+# int16x8 is not offered yet: its converter leaves the float colour-conversion
+# ops beside int16 tensors (SELECT_V2 with INT16 and FLOAT32 inputs) and the
+# file fails to load. See the export issue's notes.
+VARIANTS = ("float32", "float16", "dynamic", "int8")
+SIGNATURES = ("colorize", "predict_ab")
+
+
+def _frozen_module(generator, size):
+    """A module whose two signatures hold the generator's weights as constants."""
+    mobile = MobileModule(generator, size)
+    frozen_colorize = convert_variables_to_constants_v2(mobile.colorize.get_concrete_function())
+    frozen_ab = convert_variables_to_constants_v2(mobile.predict_ab.get_concrete_function())
+    module = tf.Module()
+    module.lightness_of_gray = mobile.lightness_of_gray
+
+    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name="gray")])
+    def colorize(gray):
+        return {"rgb": frozen_colorize(gray)[0]}
+
+    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l")])
+    def predict_ab(l):
+        return {"ab": frozen_ab(l)[0]}
+
+    module.colorize, module.predict_ab = colorize, predict_ab
+    return module
+
+
+def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=list(SIGNATURES))
+    # Builtin ops only: conversion fails loudly rather than adding Flex ops.
+    builtins = tf.lite.OpsSet.TFLITE_BUILTINS
+    converter.target_spec.supported_ops = [builtins]
+    if variant == "float32":
+        return converter
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+        return converter
+    if variant == "dynamic":
+        return converter
+
+    def representative():
+        for gray in calibration_gray:
+            gray = gray[None, ..., None]
+            l_norm = tf.gather(lightness_of_gray, tf.cast(gray, tf.int32)) / 50.0 - 1.0
+            yield "colorize", {"gray": gray}
+            yield "predict_ab", {"l": l_norm.numpy().astype(np.float32)}
+
+    converter.representative_dataset = representative
+    if variant == "int8":
+        # The network in int8; the colour conversion keeps float builtin ops.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, builtins]
+    else:
+        raise ValueError(f"Unknown TFLite variant {variant!r}. Expected one of: {', '.join(VARIANTS)}")
+    return converter
+
+
+def convert_variants(generator, size, variants, calibration_gray, folder, metadata, progress=print):
+    """Write `folder/colorizer_<variant>.tflite` and a JSON of metadata beside each; return their paths."""
+    module = _frozen_module(generator, size)
+    written = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "mobile")
+        tf.saved_model.save(module, saved, signatures={"colorize": module.colorize, "predict_ab": module.predict_ab})
+        for variant in variants:
+            progress(f"[tflite] converting {variant} ...")
+            converter = _converter(saved, variant, calibration_gray, module.lightness_of_gray)
+            blob = converter.convert()
+            path = os.path.join(folder, f"colorizer_{variant}.tflite")
+            with open(path, "wb") as f:
+                f.write(blob)
+            with open(path[: -len(".tflite")] + ".json", "w") as f:
+                json.dump({**metadata, "variant": variant}, f, indent=2)
+            written[variant] = path
+    return written
+
+
+def ops_in(path):
+    """The set of op names in a TFLite file (checked for Flex and custom ops)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path)
+    return {detail["op_name"] for detail in interpreter._get_ops_details()}  # noqa: SLF001

@@ -1,0 +1,130 @@
+"""Export: the SavedModel for TF Serving and the TFLite files, on a tiny trained model."""
+
+import base64
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_colorizer.inference import Colorizer
+from tests.conftest import error_lines, run_cli
+from tests.fixtures import real_crops
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "out"
+    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(out), "--size", "64",
+                     "--variants", "float32,int8", "--calibration-crops", "8")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
+
+
+def test_export_writes_the_serving_layout_tflite_files_and_a_report(exported):
+    out, result = exported
+    assert (out / "serving" / "colorizer" / "1" / "saved_model.pb").is_file()
+    for variant in ("float32", "int8"):
+        assert (out / "tflite" / f"colorizer_{variant}.tflite").is_file()
+        meta = json.loads((out / "tflite" / f"colorizer_{variant}.json").read_text())
+        assert meta["variant"] == variant and "colorize" in meta["signatures"]
+    report = json.loads((out / "report.json").read_text())
+    assert {row["artifact"] for row in report} >= {"tflite/colorizer_float32.tflite", "tflite/colorizer_int8.tflite"}
+    assert "| artifact |" in (out / "report.md").read_text()
+    assert "[tflite] converting int8" in result.stdout and f"Wrote {out}" in result.stdout
+    assert not [p for p in os.listdir(out.parent) if ".tmp-" in p]
+
+
+def test_saved_model_matches_the_keras_colorizer_on_a_real_photo(exported, trained_run):
+    out, _ = exported
+    loaded = tf.saved_model.load(str(out / "serving" / "colorizer" / "1"))
+    photo = real_crops(1, 120)[0][:90]  # 90 x 120, not the training size
+    served = loaded.signatures["serving_default"](images=tf.constant(photo[None]))["colorized"].numpy()[0]
+    local = Colorizer.load(trained_run.run_dir).colorize(photo)
+    assert served.shape == (90, 120, 3) and served.dtype == np.uint8
+    assert np.abs(served.astype(int) - local.astype(int)).max() <= 2
+
+
+def test_saved_model_size_is_about_the_float32_weights(exported, trained_run):
+    out, _ = exported
+    colorizer = Colorizer.load(trained_run.run_dir)
+    weights = sum(int(np.prod(w.shape)) * 4 for w in colorizer.generator.weights)
+    folder = out / "serving" / "colorizer" / "1"
+    on_disk = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(folder) for f in fs)
+    variables = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(folder / "variables") for f in fs)
+    assert variables <= 1.1 * weights, (variables, weights)
+    assert on_disk > weights
+
+
+def test_rest_request_with_b64_image_goes_through_colorize_bytes(exported):
+    out, _ = exported
+    loaded = tf.saved_model.load(str(out / "serving" / "colorizer" / "1"))
+    png = tf.io.encode_png(real_crops(1, 48)[0]).numpy()
+    body = json.dumps({"signature_name": "colorize_bytes", "instances": [{"image_bytes": {"b64": base64.b64encode(png).decode()}}]})
+    # What TF Serving does with the request: decode the b64 of inputs named *_bytes.
+    request = json.loads(body)
+    inputs = [base64.b64decode(item["image_bytes"]["b64"]) for item in request["instances"]]
+    signature = loaded.signatures[request["signature_name"]]
+    result = signature(image_bytes=tf.constant(inputs))["colorized_bytes"].numpy()
+    decoded = tf.io.decode_png(result[0]).numpy()
+    assert decoded.shape == (48, 48, 3)
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda s: s["colorize_bytes"](image_bytes=tf.constant([b"not an image"])), "Unknown image file format"),
+        (lambda s: s["serving_default"](images=tf.zeros((1, 8, 8, 5), tf.uint8)), "more than 4 channels"),
+        (lambda s: s["serving_default"](images=tf.zeros((1, 0, 8, 3), tf.uint8)), "zero height or width"),
+    ],
+    ids=["not-an-image", "five-channels", "zero-size"],
+)
+def test_malformed_requests_fail_with_invalid_argument(exported, call, message):
+    out, _ = exported
+    loaded = tf.saved_model.load(str(out / "serving" / "colorizer" / "1"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        call(loaded.signatures)
+
+
+def test_tflite_files_hold_builtin_ops_and_the_named_signatures(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    out, _ = exported
+    for variant in ("float32", "int8"):
+        interpreter = Interpreter(model_path=str(out / "tflite" / f"colorizer_{variant}.tflite"))
+        ops = {d["op_name"] for d in interpreter._get_ops_details()}
+        assert not [op for op in ops if "FLEX" in op.upper() or "CUSTOM" in op.upper()], ops
+        assert "READ_VARIABLE" not in ops  # weights are constants
+        signatures = interpreter.get_signature_list()
+        assert signatures["colorize"] == {"inputs": ["gray"], "outputs": ["rgb"]}
+        assert signatures["predict_ab"] == {"inputs": ["l"], "outputs": ["ab"]}
+        runner = interpreter.get_signature_runner("colorize")
+        gray = real_crops(1, 64)[0].mean(axis=-1).astype(np.uint8)[None, ..., None]
+        rgb = runner(gray=gray)["rgb"]
+        assert rgb.shape == (1, 64, 64, 3) and rgb.dtype == np.uint8
+
+
+def test_tflite_float32_agrees_with_keras(exported, trained_run):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from keras_colorizer import color
+
+    out, _ = exported
+    colorizer = Colorizer.load(trained_run.run_dir)
+    gray = real_crops(1, 64)[0].mean(axis=-1).astype(np.uint8)[None, ..., None]
+    l_norm = color.normalize_l(color.rgb_to_lab(np.repeat(gray, 3, axis=-1).astype(np.float32) / 255.0)[..., :1])
+    keras_ab = np.asarray(colorizer.predict_ab(l_norm))
+    runner = Interpreter(model_path=str(out / "tflite" / "colorizer_float32.tflite")).get_signature_runner("predict_ab")
+    lite_ab = runner(l=np.asarray(l_norm, np.float32))["ab"]
+    assert np.abs(lite_ab - keras_ab).max() < 1e-3
+
+
+def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained_run):
+    (tmp_path / "taken").mkdir()
+    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(tmp_path / "taken"))
+    assert result.returncode == 2 and "exists" in error_lines(result.stderr)[0]
+    result = run_cli("-m", "export", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
+    assert result.returncode == 2 and "no such run or checkpoint" in error_lines(result.stderr)[0]
+    assert not (tmp_path / "new").exists()
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
