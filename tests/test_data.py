@@ -68,7 +68,7 @@ def test_kaggle_pickled_array_is_refused(tmp_path):
     write_kaggle_layout(tmp_path, counts=(2, 1, 1))
     objects = np.empty(2, dtype=object)
     objects[:] = [{"a": 1}, {"b": 2}]
-    np.save(tmp_path / "ab" / "ab1.npy", objects, allow_pickle=True)
+    np.save(tmp_path / "ab" / "ab1.npy", objects)  # np.save pickles object arrays by default
     with pytest.raises(DataError, match=r"ab1\.npy: holds pickled Python objects"):
         open_source(tmp_path)
 
