@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, error_lines, run_cli
-from tests.fixtures import real_crops, write_kaggle_layout
+from tests.conftest import real_crops, write_kaggle_layout
 
 TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
 

@@ -18,7 +18,7 @@ from keras_colorizer.data import (
     training_dataset,
     validation_dataset,
 )
-from tests.fixtures import write_kaggle_layout, write_photo_folder
+from tests.conftest import write_kaggle_layout, write_photo_folder
 
 
 # --- the Kaggle layout -------------------------------------------------------------

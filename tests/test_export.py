@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_colorizer.inference import Colorizer
 from tests.conftest import error_lines, run_cli
-from tests.fixtures import real_crops
+from tests.conftest import real_crops
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from skimage import color as skcolor
 
 from keras_colorizer.errors import UserError
 from keras_colorizer.inference import Colorizer
-from tests.fixtures import real_crops, write_png16
+from tests.conftest import real_crops, write_png16
 
 
 @pytest.fixture(scope="module")

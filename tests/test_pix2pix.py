@@ -14,7 +14,7 @@ from keras_colorizer.pix2pix import Pix2Pix, gan_loss, psnr
 from keras_colorizer.schedules import ConstantThenLinearDecay
 from keras_colorizer.training import build_model, train
 from tests.conftest import tiny_options
-from tests.fixtures import real_crops
+from tests.conftest import real_crops
 
 
 def test_gan_losses_on_known_logits():
