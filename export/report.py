@@ -44,7 +44,7 @@ def write_report(out_dir, rows):
     """`report.json` and `report.md` in `out_dir`; returns the Markdown table."""
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(rows, f, indent=2)
-    header = "| artifact | size (MB) | LiteRT 1 thread (ms) | LiteRT 2 threads (ms) | PSNR vs Keras float32 (dB) |"
+    header = "| artifact | size (MB) | LiteRT 1 thread (ms) | LiteRT 2 threads (ms) | agreement with float32 (RGB PSNR, dB) |"
     lines = [header, "| --- | --- | --- | --- | --- |"]
     fmt = lambda v: "" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
     for row in rows:

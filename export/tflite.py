@@ -13,14 +13,18 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.compiler.mlir.lite import types_pb2 as _types_pb2
+from tensorflow.lite.python import convert as _tflite_convert
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from export.graphs import MobileModule
 
-# int16x8 is not offered yet: its converter leaves the float colour-conversion
-# ops beside int16 tensors (SELECT_V2 with INT16 and FLOAT32 inputs) and the
-# file fails to load. See the export issue's notes.
+# int16x8 is not offered yet: quantized with the colour ops it gives files whose
+# SELECT_V2 mixes INT16 and FLOAT32 inputs and fail to load; through the
+# quantizer below its int16 convolutions get a non-zero zero point, which the
+# kernels refuse. See the export issue's notes.
 VARIANTS = ("float32", "float16", "dynamic", "int8")
+QUANTIZED = {"int8": _types_pb2.QUANTIZED_INT8}
 SIGNATURES = ("colorize", "predict_ab")
 
 
@@ -66,12 +70,32 @@ def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
             yield "predict_ab", {"l": l_norm.numpy().astype(np.float32)}
 
     converter.representative_dataset = representative
-    if variant == "int8":
-        # The network in int8; the colour conversion keeps float builtin ops.
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, builtins]
-    else:
+    if variant not in QUANTIZED:
         raise ValueError(f"Unknown TFLite variant {variant!r}. Expected one of: {', '.join(VARIANTS)}")
+    # Calibrate only; `quantize_network` then quantizes the generator's ops.
+    converter._experimental_calibrate_only = True  # noqa: SLF001
     return converter
+
+
+def quantize_network(calibrated, variant, network_name):
+    """Quantize the generator's ops of a calibrated model; keep the colour conversion float.
+
+    The Lab -> RGB ops around the network (cubes, powers, a 3x3 matrix,
+    values up to 100) lose most of their precision in 8 bits: quantized with
+    the rest, the `colorize` output of an int8 file agreed with float32 at
+    10 dB; with them left in float, at 33 dB (docs/benchmarks.md). Every
+    tensor outside the generator (`network_name`) is denylisted; this is the
+    quantizer TensorFlow's own QuantizationDebugger drives.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    names = [t["name"] for t in Interpreter(model_content=calibrated).get_tensor_details()]
+    colour_nodes = [n for n in names if n and f"{network_name}/" not in n and not n.startswith(network_name)]
+    return _tflite_convert.mlir_quantize(
+        calibrated,
+        inference_type=QUANTIZED[variant],
+        denylisted_nodes=colour_nodes,
+    )
 
 
 def convert_variants(generator, size, variants, calibration_gray, folder, metadata, progress=print):
@@ -85,6 +109,8 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
             progress(f"[tflite] converting {variant} ...")
             converter = _converter(saved, variant, calibration_gray, module.lightness_of_gray)
             blob = converter.convert()
+            if variant in QUANTIZED:
+                blob = quantize_network(blob, variant, generator.name)
             path = os.path.join(folder, f"colorizer_{variant}.tflite")
             with open(path, "wb") as f:
                 f.write(blob)

@@ -32,6 +32,9 @@ def test_export_writes_the_serving_layout_tflite_files_and_a_report(exported):
     report = json.loads((out / "report.json").read_text())
     assert {row["artifact"] for row in report} >= {"tflite/colorizer_float32.tflite", "tflite/colorizer_int8.tflite"}
     assert "| artifact |" in (out / "report.md").read_text()
+    int8 = next(row for row in report if row["artifact"].endswith("int8.tflite"))
+    print("int8 agreement", int8["agreement_psnr_db"])
+    assert int8["agreement_psnr_db"] > 25.0  # the colour conversion stays float
     assert "[tflite] converting int8" in result.stdout and f"Wrote {out}" in result.stdout
     assert not [p for p in os.listdir(out.parent) if ".tmp-" in p]
 
