@@ -61,15 +61,28 @@ def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
     return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic))
 
 
+def freeze_generator(generator, shape):
+    """`generator` at inference as a function whose weights are graph constants: L -> ab, float32."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    traced = tf.function(lambda l_norm: tf.cast(generator(l_norm, training=False), tf.float32))
+    frozen = convert_variables_to_constants_v2(traced.get_concrete_function(tf.TensorSpec(shape, tf.float32)))
+    return lambda l_norm: frozen(l_norm)[0]
+
+
 class ServingModule(tf.Module):
     """What the SavedModel for TensorFlow Serving holds: the generator and three signatures."""
 
     def __init__(self, generator, image_size, max_pixels=MAX_PIXELS):
         super().__init__(name="colorizer")
-        self.generator = generator
         self.image_size = int(image_size)
         self.max_pixels = int(max_pixels)
         size = self.image_size
+        # The weights go into the graph as constants, once. Saved as variables
+        # of the Keras model, they restored in TF2 Python, but the session
+        # loader that `saved_model_cli run` (and TF1-style loaders) use could
+        # not find them ("Could not find variable up2_norm/moving_mean").
+        self._predict = freeze_generator(generator, [None, size, size, 1])
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name="images")])
         def serving_default(images):
@@ -92,9 +105,6 @@ class ServingModule(tf.Module):
         self.serving_default = serving_default
         self.colorize_bytes = colorize_bytes
         self.predict_ab = predict_ab
-
-    def _predict(self, l_norm):
-        return tf.cast(self.generator(l_norm, training=False), tf.float32)
 
     def signatures(self):
         return {

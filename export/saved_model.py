@@ -10,9 +10,9 @@ from export.graphs import ServingModule
 def write_saved_model(generator, image_size, folder):
     """Save the serving signatures of `generator` into `folder` (which must not exist).
 
-    `tf.saved_model.save` of a module that holds the generator stores each
-    weight once (Keras' `model.export` stores them twice, keras-team/keras
-    issue 23553), so the folder is about the size of the float32 weights.
+    The generator's weights are frozen into the graph as constants, stored
+    once (Keras' `model.export` stores them twice, keras-team/keras issue
+    23553), so the folder is about the size of the float32 weights.
     """
     module = ServingModule(generator, image_size)
     tf.saved_model.save(module, folder, signatures=module.signatures())

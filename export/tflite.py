@@ -98,6 +98,37 @@ def quantize_network(calibrated, variant, network_name):
     )
 
 
+METADATA_NAME = "keras_colorizer"
+
+
+def embed_metadata(blob, values):
+    """The TFLite file `blob` with `values` as a JSON metadata entry named `METADATA_NAME`."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = (model.metadata or []) + [entry]
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def read_metadata(path):
+    """The JSON metadata `embed_metadata` wrote into a TFLite file, or None."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(path)
+    for entry in model.metadata or []:
+        if entry.name.decode() == METADATA_NAME:
+            return json.loads(bytes(model.buffers[entry.buffer].data).decode())
+    return None
+
+
 def convert_variants(generator, size, variants, calibration_gray, folder, metadata, progress=print):
     """Write `folder/colorizer_<variant>.tflite` and a JSON of metadata beside each; return their paths."""
     module = _frozen_module(generator, size)
@@ -111,6 +142,7 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
             blob = converter.convert()
             if variant in QUANTIZED:
                 blob = quantize_network(blob, variant, generator.name)
+            blob = embed_metadata(blob, {**metadata, "variant": variant})
             path = os.path.join(folder, f"colorizer_{variant}.tflite")
             with open(path, "wb") as f:
                 f.write(blob)
