@@ -29,31 +29,43 @@ def build_parser():
     parser.add_argument("--version", type=int, default=1, help="TF Serving model version (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
     parser.add_argument("--calibration-crops", type=int, default=100, help="crops drawn from them (default: 100)")
+    parser.add_argument("--eval-crops", type=int, default=8, help="crops of other photos that score the TFLite files (default: 8)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     return parser
 
 
-def calibration_gray(data, size, count, seed=0):
-    """`count` random gray uint8 crops (size x size) from the photos of `data`."""
+def photo_crops(data, size, count, held_out, seed=0):
+    """`count` random RGB uint8 crops (size x size) from the photos of `data`.
+
+    Photos are split by seed: calibration crops come from one part
+    (`held_out=False`), the crops that score the files from the other.
+    """
     from keras_colorizer import color
-    from keras_colorizer.data import open_source
+    from keras_colorizer.data import open_source, split_indices
     from keras_colorizer.data.pipeline import JITTER_SCALE
 
     source = open_source(data)
-    rng = np.random.default_rng(seed)
+    calibration, evaluation = split_indices(len(source), 0.3 if len(source) > 1 else 0.0, seed)
+    indices = (evaluation if held_out else calibration) if len(evaluation) else calibration
+    rng = np.random.default_rng(seed + int(held_out))
     crops = []
     for k in range(count):
-        image = source.load(k % len(source), int(round(size * JITTER_SCALE)))
+        image = source.load(indices[k % len(indices)], int(round(size * JITTER_SCALE)))
         top = rng.integers(0, image.shape[0] - size + 1)
         left = rng.integers(0, image.shape[1] - size + 1)
         crop = image[top : top + size, left : left + size]
         if source.encoding == "lab8":
-            gray = crop[..., 0]  # already L scaled to 0..255; close enough to gray for calibration
-        else:
-            lightness = np.asarray(color.rgb_to_lab(crop.astype(np.float32) / 255.0))[..., 0]
-            gray = np.clip(np.round(lightness * 2.55), 0, 255).astype(np.uint8)
-        crops.append(gray)
-    return crops
+            l_norm, ab_norm = color.lab8_to_network(crop[..., :1], crop[..., 1:])
+            crop = np.round(np.asarray(color.network_to_rgb(l_norm, ab_norm)) * 255.0).astype(np.uint8)
+        crops.append(crop)
+    return np.stack(crops)
+
+
+def to_gray(crops):
+    """RGB uint8 crops -> the uint8 gray photos (same L) that the `colorize` signature takes."""
+    from keras_colorizer import color
+
+    return np.round(np.asarray(color.rgb_to_gray(crops)) * 255.0).astype(np.uint8)[..., 0]
 
 
 def parse_list(value, allowed, what):
@@ -79,7 +91,7 @@ def main(argv=None):
 
 def export(args):
     from export.generator import load_float32_generator
-    from export.report import folder_size, litert_latency_ms, psnr_uint8, run_colorize, write_report
+    from export.report import folder_size, keras_reference, litert_latency_ms, run_tflite, score, write_report
     from export.saved_model import serving_path, write_saved_model
     from export.tflite import VARIANTS, convert_variants, ops_in
     from keras_colorizer.errors import UserError
@@ -95,7 +107,7 @@ def export(args):
         check_image_size(args.size, options.generator_levels)
     except ValueError as error:
         raise UserError(f"--size: {error}") from None
-    gray = calibration_gray(args.calibration, args.size, args.calibration_crops) if variants else []
+    gray = to_gray(photo_crops(args.calibration, args.size, args.calibration_crops, held_out=False)) if variants else []
 
     tmp = f"{out}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -124,25 +136,27 @@ def export(args):
             written = convert_variants(
                 generator, args.size, variants, gray, folder, metadata, progress=lambda line: print(line, flush=True)
             )
-            held_out = calibration_gray(args.calibration, args.size, 4, seed=1)
-            reference = {}
+            originals = photo_crops(args.calibration, args.size, args.eval_crops, held_out=True)
+            reference = keras_reference(generator, args.size, originals)
+            rows.append({"artifact": "keras float32 (reference)", "size_mb": None, **score(reference, reference, originals)})
             for variant, path in written.items():
                 bad = sorted(op for op in ops_in(path) if "FLEX" in op.upper() or "CUSTOM" in op.upper())
                 if bad:
                     raise RuntimeError(f"{path}: holds non-builtin ops {bad}")
-                outputs = [run_colorize(path, g[None, ..., None]) for g in held_out]
-                if variant == "float32" or not reference:
-                    reference = reference or dict(enumerate(outputs))
-                agreement = float(np.mean([psnr_uint8(reference[i], o) for i, o in enumerate(outputs)]))
-                probe = held_out[0][None, ..., None]
+                probe = reference["gray"][:1]
                 rows.append({
                     "artifact": os.path.relpath(path, tmp),
                     "size_mb": os.path.getsize(path) / 2**20,
                     "latency_ms_1_thread": litert_latency_ms(path, probe, 1),
                     "latency_ms_2_threads": litert_latency_ms(path, probe, 2),
-                    "agreement_psnr_db": None if variant == "float32" else agreement,
+                    **score(run_tflite(path, reference), reference, originals),
                 })
-                print(f"[tflite] {variant}: {rows[-1]['size_mb']:.1f} MB, {rows[-1]['latency_ms_2_threads']:.0f} ms (2 threads)", flush=True)
+                row = rows[-1]
+                print(
+                    f"[tflite] {variant}: {row['size_mb']:.1f} MB, {row['latency_ms_2_threads']:.0f} ms (2 threads), "
+                    f"agreement {row['agreement_psnr_db']:.1f} dB",
+                    flush=True,
+                )
         table = write_report(tmp, rows)
         if os.path.exists(out):
             shutil.rmtree(out)

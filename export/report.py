@@ -9,6 +9,7 @@ import numpy as np
 
 
 def folder_size(path):
+    """Bytes of a file, or of everything under a folder."""
     if os.path.isfile(path):
         return os.path.getsize(path)
     return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
@@ -29,10 +30,43 @@ def litert_latency_ms(path, gray, threads, runs=5):
     return statistics.median(times) * 1e3
 
 
-def run_colorize(path, gray):
+def keras_reference(generator, size, originals):
+    """What the float32 Keras generator gives on the eval crops, through the same mobile graph in TensorFlow.
+
+    Returns a dict of uint8 `gray` (N, S, S, 1), uint8 `rgb` (N, S, S, 3)
+    and float `ab` (N, S, S, 2) in network range.
+    """
+    from export.cli import to_gray
+    from export.graphs import MobileModule
+
+    mobile = MobileModule(generator, size)
+    gray = to_gray(originals)[..., None]
+    rgb, ab = [], []
+    for g in gray:
+        rgb.append(mobile.colorize(g[None])["rgb"].numpy()[0])
+        l_norm = mobile.lightness_of_gray.numpy()[g.astype(np.int32)] / 50.0 - 1.0
+        ab.append(mobile.predict_ab(l_norm[None].astype(np.float32))["ab"].numpy()[0])
+    return {"gray": gray, "rgb": np.stack(rgb), "ab": np.stack(ab)}
+
+
+def run_tflite(path, reference):
+    """The TFLite file's `rgb` and `ab` on the reference's inputs."""
     from ai_edge_litert.interpreter import Interpreter
 
-    return Interpreter(model_path=path).get_signature_runner("colorize")(gray=gray)["rgb"]
+    interpreter = Interpreter(model_path=path)
+    colorize = interpreter.get_signature_runner("colorize")
+    predict_ab = interpreter.get_signature_runner("predict_ab")
+    table = None
+    rgb, ab = [], []
+    for g in reference["gray"]:
+        rgb.append(colorize(gray=g[None])["rgb"][0])
+        if table is None:
+            from export.graphs import gray_lightness_table
+
+            table = gray_lightness_table().numpy()
+        l_norm = (table[g.astype(np.int32)] / 50.0 - 1.0).astype(np.float32)
+        ab.append(predict_ab(l=l_norm[None])["ab"][0])
+    return {"gray": reference["gray"], "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 
 def psnr_uint8(a, b):
@@ -40,18 +74,33 @@ def psnr_uint8(a, b):
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
+def score(result, reference, originals):
+    """Agreement with the Keras float32 model and colorization PSNR against the true photos (means over crops)."""
+    same = result is reference
+    return {
+        "agreement_psnr_db": None if same else float(np.mean([psnr_uint8(a, b) for a, b in zip(reference["rgb"], result["rgb"])])),
+        "max_ab_error": None if same else float(np.abs(result["ab"] - reference["ab"]).max() * 110.0),
+        "colorization_psnr_db": float(np.mean([psnr_uint8(o, r) for o, r in zip(originals, result["rgb"])])),
+    }
+
+
 def write_report(out_dir, rows):
     """`report.json` and `report.md` in `out_dir`; returns the Markdown table."""
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(rows, f, indent=2)
-    header = "| artifact | size (MB) | LiteRT 1 thread (ms) | LiteRT 2 threads (ms) | agreement with float32 (RGB PSNR, dB) |"
-    lines = [header, "| --- | --- | --- | --- | --- |"]
+    columns = [
+        ("artifact", "artifact"),
+        ("size_mb", "size (MB)"),
+        ("latency_ms_1_thread", "LiteRT 1 thread (ms)"),
+        ("latency_ms_2_threads", "LiteRT 2 threads (ms)"),
+        ("agreement_psnr_db", "agreement with Keras float32 (RGB PSNR, dB)"),
+        ("max_ab_error", "max ab error vs Keras"),
+        ("colorization_psnr_db", "PSNR vs true colour (dB)"),
+    ]
     fmt = lambda v: "" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
+    lines = ["| " + " | ".join(title for _, title in columns) + " |", "|" + " --- |" * len(columns)]
     for row in rows:
-        lines.append(
-            f"| {row['artifact']} | {row['size_mb']:.1f} | {fmt(row.get('latency_ms_1_thread'))} | "
-            f"{fmt(row.get('latency_ms_2_threads'))} | {fmt(row.get('agreement_psnr_db'))} |"
-        )
+        lines.append("| " + " | ".join(fmt(row.get(key)) for key, _ in columns) + " |")
     table = "\n".join(lines)
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("# Export report\n\n" + table + "\n")

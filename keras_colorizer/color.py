@@ -125,6 +125,18 @@ def lab_to_rgb(lab):
     return ops.clip(rgb, 0.0, 1.0)
 
 
+def rgb_to_gray(rgb):
+    """sRGB (uint8 or float in [0, 1]), (..., 3) -> the neutral gray with the same L, float in [0, 1], (..., 1).
+
+    This is the gray photo a colorizer is given: same lightness, no colour.
+    """
+    rgb = ops.convert_to_tensor(rgb)
+    if rgb.dtype == "uint8":
+        rgb = ops.cast(rgb, "float32") / 255.0
+    lightness = rgb_to_lab(rgb)[..., :1]
+    return lab_to_rgb(ops.concatenate([lightness, ops.zeros_like(lightness), ops.zeros_like(lightness)], axis=-1))[..., :1]
+
+
 def normalize_l(lightness):
     """L in [0, 100] -> network range [-1, 1]."""
     return lightness / L_SCALE - 1.0

@@ -74,3 +74,13 @@ def test_gradients_are_finite_at_black_and_white():
         loss = tf.reduce_sum(lab) + tf.reduce_sum(back)
     grad = tape.gradient(loss, rgb)
     assert np.isfinite(grad.numpy()).all()
+
+
+def test_rgb_to_gray_keeps_lightness_and_drops_colour():
+    rgb = rgb_grid(8)
+    gray = ops.convert_to_numpy(color.rgb_to_gray(rgb))
+    assert gray.shape == (512, 1)
+    lab_gray = skcolor.rgb2lab(np.repeat(gray, 3, axis=-1).reshape(1, -1, 3).astype("float64")).reshape(-1, 3)
+    lab = skcolor.rgb2lab(rgb.reshape(1, -1, 3).astype("float64")).reshape(-1, 3)
+    np.testing.assert_allclose(lab_gray[:, 0], lab[:, 0], atol=0.01)
+    assert np.abs(lab_gray[:, 1:]).max() < 0.01

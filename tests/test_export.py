@@ -33,6 +33,10 @@ def test_export_writes_the_serving_layout_tflite_files_and_a_report(exported):
         assert read_metadata(str(out / "tflite" / f"colorizer_{variant}.tflite")) == meta
     report = json.loads((out / "report.json").read_text())
     assert {row["artifact"] for row in report} >= {"tflite/colorizer_float32.tflite", "tflite/colorizer_int8.tflite"}
+    for row in report[1:]:  # the Keras reference and each TFLite file
+        assert row["colorization_psnr_db"] > 10.0  # a real score against the true colour crops
+    float32 = next(row for row in report if row["artifact"].endswith("float32.tflite"))
+    assert float32["agreement_psnr_db"] > 45.0 and float32["max_ab_error"] < 0.5
     assert "| artifact |" in (out / "report.md").read_text()
     int8 = next(row for row in report if row["artifact"].endswith("int8.tflite"))
     print("int8 agreement", int8["agreement_psnr_db"])
@@ -153,3 +157,58 @@ def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained
     assert result.returncode == 2 and "no such run or checkpoint" in error_lines(result.stderr)[0]
     assert not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def _broken_copy(run_dir, tmp_path, breakage):
+    import shutil
+
+    from keras_colorizer.checkpoint import find_checkpoint
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    breakage(find_checkpoint(copy))
+    return copy
+
+
+@pytest.mark.parametrize(
+    "breakage,message",
+    [
+        (lambda ckpt: open(os.path.join(ckpt, "generator.weights.h5"), "wb").write(b"garbage"), "generator.weights.h5: does not fit"),
+        (lambda ckpt: os.remove(os.path.join(ckpt, "generator.weights.h5")), "generator.weights.h5: missing"),
+        (lambda ckpt: open(os.path.join(ckpt, "state.json"), "w").write("{not json"), "state.json: not a readable checkpoint state"),
+    ],
+    ids=["corrupt-weights", "missing-weights", "corrupt-state"],
+)
+def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trained_run, breakage, message):
+    run = _broken_copy(trained_run.run_dir, tmp_path, breakage)
+    result = run_cli("-m", "export", str(run), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_of_another_architecture_exits_2(tmp_path, trained_run):
+    def claim_more_levels(ckpt):
+        path = os.path.join(ckpt, "state.json")
+        state = json.load(open(path))
+        state["options"]["levels"] = 4
+        json.dump(state, open(path, "w"))
+
+    run = _broken_copy(trained_run.run_dir, tmp_path, claim_more_levels)
+    result = run_cli("-m", "export", str(run), "--out", str(tmp_path / "out"), "--size", "64")
+    assert result.returncode == 2
+    assert "does not fit the generator" in error_lines(result.stderr)[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_with_no_usable_calibration_photos_exits_2(tmp_path, trained_run):
+    from PIL import Image
+
+    (tmp_path / "calib").mkdir()
+    Image.fromarray(np.full((80, 80), 100, np.uint8)).save(tmp_path / "calib" / "gray.png")
+    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(tmp_path / "out"), "--size", "64",
+                     "--calibration", str(tmp_path / "calib"))
+    assert result.returncode == 2
+    assert "no usable colour photo" in error_lines(result.stderr)[0]
+    assert not (tmp_path / "out").exists() and not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
