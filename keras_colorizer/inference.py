@@ -74,25 +74,52 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
     return color.lab_to_rgb(ops.concatenate([lightness, ab], axis=-1))
 
 
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class Colorizer:
     """A trained generator that colorizes arrays and files of any size.
 
     Args:
-        generator: a generator model (L -> ab in network range).
+        generator: a generator model (L -> ab in network range), or None
+            when `predict_ab` is given.
         image_size: the side the network sees (its training size).
+        predict_ab: optional function network-range L (N, S, S, 1) -> ab,
+            used instead of `generator` (an exported model).
 
     Example:
     >>> colorizer = Colorizer.load("runs/2026-11-25_08-00-00")
     >>> rgb = colorizer.colorize_file("old_photo.jpg")   # uint8 (H, W, 3)
     """
 
-    def __init__(self, generator, image_size):
+    def __init__(self, generator, image_size, predict_ab=None):
+        if generator is None and predict_ab is None:
+            raise ValueError("Colorizer needs a generator or a predict_ab function.")
         self.generator = generator
         self.image_size = int(image_size)
+        self._predict = predict_ab
 
     @classmethod
     def load(cls, path):
-        """A `Colorizer` from a run folder (its latest checkpoint) or a checkpoint folder."""
+        """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, or a `.tflite` file.
+
+        All three colorize through the same recipe (`colorize_lightness`);
+        exported models through their `predict_ab` signature.
+        """
+        import os
+
+        path = os.fspath(path)
+        if os.path.isfile(path) and path.endswith(".tflite"):
+            return cls.from_tflite(path)
+        if os.path.isfile(os.path.join(path, "saved_model.pb")):
+            return cls.from_saved_model(path)
+        return cls.from_checkpoint(path)
+
+    @classmethod
+    def from_checkpoint(cls, path):
+        """From a run folder (its latest checkpoint) or a checkpoint folder."""
         from keras_colorizer.training import build_models
 
         checkpoint = find_checkpoint(path)
@@ -101,8 +128,55 @@ class Colorizer:
         load_generator_weights(generator, checkpoint)
         return cls(generator, options.image_size)
 
+    @classmethod
+    def from_saved_model(cls, path):
+        """From the SavedModel that `python -m export` writes (its `predict_ab` signature)."""
+        import tensorflow as tf
+
+        try:
+            loaded = tf.saved_model.load(path)
+        except Exception as error:  # noqa: BLE001 - TensorFlow raises several types
+            raise UserError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
+        signature = loaded.signatures.get("predict_ab")
+        if signature is None:
+            raise UserError(
+                f"{path}: a SavedModel without a predict_ab signature; expected one written by python -m export"
+            )
+        size = signature.structured_input_signature[1]["l"].shape[1]
+
+        def predict_ab(l_norm):
+            return signature(l=tf.convert_to_tensor(l_norm, tf.float32))["ab"]
+
+        colorizer = cls(None, size, predict_ab=predict_ab)
+        colorizer._loaded = loaded  # keep the restored objects alive
+        return colorizer
+
+    @classmethod
+    def from_tflite(cls, path):
+        """From a `.tflite` file that `python -m export` writes (its `predict_ab` signature)."""
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            interpreter = Interpreter(model_path=path)
+            runner = interpreter.get_signature_runner("predict_ab")
+        except Exception as error:  # noqa: BLE001 - the runtime raises ValueError or RuntimeError
+            raise UserError(
+                f"{path}: not a colorizer TFLite file with a predict_ab signature ({_first_line(error)})"
+            ) from None
+        size = int(runner.get_input_details()["l"]["shape"][1])
+
+        def predict_ab(l_norm):
+            batch = np.asarray(l_norm, np.float32)
+            return np.concatenate([runner(l=one[None])["ab"] for one in batch])
+
+        colorizer = cls(None, size, predict_ab=predict_ab)
+        colorizer._interpreter = interpreter
+        return colorizer
+
     def predict_ab(self, l_norm):
         """Network-range L (N, S, S, 1) -> ab (N, S, S, 2), float32."""
+        if self._predict is not None:
+            return ops.cast(ops.convert_to_tensor(self._predict(l_norm)), "float32")
         return ops.cast(self.generator(l_norm, training=False), "float32")
 
     def colorize(self, image):
