@@ -63,6 +63,21 @@ class StopOnInterrupt(keras.callbacks.Callback):
         signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
 
 
+class WarmUpSchedule(keras.callbacks.Callback):
+    """Train the generator on L1 alone for the first `epochs` epochs, then add the GAN loss.
+
+    The switch depends on the epoch number only, so a resumed run switches
+    at the same point.
+    """
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = int(epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.gan_weight.assign(0.0 if epoch < self.epochs else 1.0)
+
+
 class StopAtStep(keras.callbacks.Callback):
     """Stop once the generator's optimizer has taken `max_steps` steps."""
 

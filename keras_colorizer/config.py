@@ -42,6 +42,7 @@ class TrainOptions:
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
     gan_mode: str = field(default="vanilla", metadata={"help": "GAN loss: vanilla (BCE on logits) or lsgan"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
+    pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
     val_split: float = field(default=0.15, metadata={"help": "share of the photos held out for validation"})
@@ -86,6 +87,8 @@ class TrainOptions:
             raise ValueError(f"--norm must be one of {', '.join(NORMS)}. Received: {self.norm!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")
+        if not 0 <= self.pretrain_epochs <= self.epochs:
+            raise ValueError(f"--pretrain-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.pretrain_epochs}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
         if self.lambda_l1 < 0 or self.lr <= 0 or not 0 <= self.beta1 < 1:

@@ -64,6 +64,9 @@ class Pix2Pix(keras.Model):
             name: keras.metrics.Mean(name=name) for name in ("d_loss", "d_real", "d_fake", "g_gan", "g_l1")
         }
         self.val_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr")}
+        # Weight of the adversarial term in the generator's loss: 0 during an
+        # L1-only warm-up (`WarmUpSchedule` sets it per epoch), 1 after.
+        self.gan_weight = keras.Variable(1.0, trainable=False, dtype="float32", name="gan_weight")
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="vanilla", lambda_l1=100.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`."""
@@ -114,7 +117,7 @@ class Pix2Pix(keras.Model):
             fooled_logits = self.discriminator([l_norm, ab_fake], training=True)
             g_gan = gan_loss(fooled_logits, True, self.gan_mode)
             g_l1 = ops.mean(ops.abs(ops.cast(ab_fake, "float32") - ab_real))
-            g_loss = g_gan + self.lambda_l1 * g_l1
+            g_loss = self.gan_weight * g_gan + self.lambda_l1 * g_l1
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
 

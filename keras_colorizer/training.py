@@ -10,7 +10,15 @@ from dataclasses import dataclass
 import keras
 
 from keras_colorizer import data as data_lib
-from keras_colorizer.callbacks import RunState, SampleGrid, SaveCheckpoint, StopAtStep, StopOnInterrupt, StopOnNonFinite
+from keras_colorizer.callbacks import (
+    RunState,
+    SampleGrid,
+    SaveCheckpoint,
+    StopAtStep,
+    StopOnInterrupt,
+    StopOnNonFinite,
+    WarmUpSchedule,
+)
 from keras_colorizer.checkpoint import find_checkpoint, read_state, restore_checkpoint
 from keras_colorizer.config import TrainOptions
 from keras_colorizer.models import build_discriminator, build_generator
@@ -161,6 +169,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         StopOnNonFinite(state),
         StopOnInterrupt(state),
         StopAtStep(min(total_steps, max_steps or total_steps)),
+        WarmUpSchedule(options.pretrain_epochs),
         SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
         SampleGrid(
             data_lib.load_crops(source, sample_idx, options.image_size),

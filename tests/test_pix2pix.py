@@ -159,3 +159,15 @@ def test_checkpoints_keep_the_latest_two(tmp_path):
     run = result.run_dir
     for item in ("options.json", "history.csv", "samples/epoch-0003.png", "logs"):
         assert os.path.exists(os.path.join(run, item)), item
+
+
+def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it(tmp_path):
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(float(self.model.gan_weight.numpy()))
+
+    result = train(tiny_options(tmp_path, epochs=3, pretrain_epochs=2), extra_callbacks=[Record()], verbose=0)
+    assert seen == [0.0, 0.0, 1.0]
+    assert result.steps == 6
