@@ -22,6 +22,7 @@ def load_float32_generator(path):
     try:
         generator = build_generator(
             levels=options.generator_levels, ngf=options.ngf, norm=options.norm, dropout=options.dropout,
+            upsample=options.upsample,
         )
     finally:
         keras.config.set_dtype_policy(previous)

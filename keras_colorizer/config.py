@@ -11,6 +11,7 @@ from keras_colorizer.errors import UserError
 
 NORMS = ("batch", "instance")
 GAN_MODES = ("vanilla", "lsgan")
+UPSAMPLE_MODES = ("transpose", "resize")
 
 
 class OptionError(UserError):
@@ -39,6 +40,7 @@ class TrainOptions:
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
     n_layers: int = field(default=3, metadata={"help": "PatchGAN layers (3: 70x70 patches)"})
     norm: str = field(default="batch", metadata={"help": "normalization: batch or instance"})
+    upsample: str = field(default="transpose", metadata={"help": "decoder upsampling: transpose (4x4 transposed conv, as in the paper) or resize (bilinear resize + 3x3 conv, no checkerboard)"})
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
     gan_mode: str = field(default="vanilla", metadata={"help": "GAN loss: vanilla (BCE on logits) or lsgan"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
@@ -85,6 +87,8 @@ class TrainOptions:
         check_image_size(self.image_size, self.generator_levels)
         if self.norm not in NORMS:
             raise ValueError(f"--norm must be one of {', '.join(NORMS)}. Received: {self.norm!r}")
+        if self.upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"--upsample must be one of {', '.join(UPSAMPLE_MODES)}. Received: {self.upsample!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")
         if not 0 <= self.pretrain_epochs <= self.epochs:

@@ -44,7 +44,11 @@ class RunResult:
 def build_models(options):
     """The generator and discriminator the options describe."""
     generator = build_generator(
-        levels=options.generator_levels, ngf=options.ngf, norm=options.norm, dropout=options.dropout
+        levels=options.generator_levels,
+        ngf=options.ngf,
+        norm=options.norm,
+        dropout=options.dropout,
+        upsample=options.upsample,
     )
     discriminator = build_discriminator(n_layers=options.n_layers, ndf=options.ndf, norm=options.norm)
     return generator, discriminator

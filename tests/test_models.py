@@ -59,3 +59,15 @@ def test_size_rule_rejects_sizes_that_do_not_divide():
     check_image_size(256, 8)
     with pytest.raises(ValueError, match="multiple of 256"):
         check_image_size(200, 8)
+
+
+def test_resize_upsampling_keeps_shapes_and_replaces_transposed_convs():
+    import keras
+
+    g = build_generator(levels=4, ngf=8, upsample="resize")
+    out = g(np.zeros((1, 48, 64, 1), "float32"))
+    assert tuple(out.shape) == (1, 48, 64, 2)
+    assert not any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in g.layers)
+    assert g.get_layer("up2_conv").kernel.shape[:2] == (3, 3)
+    with pytest.raises(ValueError, match="upsample"):
+        build_generator(levels=3, upsample="nearest")

@@ -3,6 +3,7 @@
 import keras
 
 from keras_colorizer.models.layers import norm_layer, uses_bias, weight_init
+from keras_colorizer.config import UPSAMPLE_MODES
 from keras_colorizer.models.presets import preset_levels
 
 
@@ -17,6 +18,7 @@ def build_generator(
     ngf=64,
     norm="batch",
     dropout=0.5,
+    upsample="transpose",
     input_size=None,
     name="generator",
 ):
@@ -35,6 +37,9 @@ def build_generator(
         ngf: filters of the outermost level, doubling to at most 8 * ngf.
         norm: `"batch"` or `"instance"`.
         dropout: dropout rate of the three innermost decoder blocks (0 = off).
+        upsample: `"transpose"` (4x4 transposed convolution, as in the
+            paper) or `"resize"` (bilinear 2x resize, then a 3x3
+            convolution: no checkerboard artefacts, Odena et al. 2016).
         input_size: optional fixed (height, width); `None` leaves the model
             fully convolutional (any size that is a multiple of 2**levels).
 
@@ -53,7 +58,17 @@ def build_generator(
         raise ValueError(f"ngf must be a positive number of filters. Received: ngf={ngf}")
     height, width = (None, None) if input_size is None else input_size
     bias = uses_bias(norm)
+    if upsample not in UPSAMPLE_MODES:
+        raise ValueError(f"Unknown upsample mode {upsample!r}. Expected one of: {', '.join(UPSAMPLE_MODES)}.")
     conv_args = dict(kernel_size=4, strides=2, padding="same", kernel_initializer=weight_init())
+
+    def up_conv(x, filters, use_bias, n):
+        if upsample == "transpose":
+            return keras.layers.Conv2DTranspose(filters, use_bias=use_bias, name=f"up{n}_conv", **conv_args)(x)
+        x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"up{n}_resize")(x)
+        return keras.layers.Conv2D(
+            filters, 3, padding="same", use_bias=use_bias, kernel_initializer=weight_init(), name=f"up{n}_conv"
+        )(x)
 
     inputs = keras.Input(shape=(height, width, 1), name="l")
     x = inputs
@@ -73,10 +88,10 @@ def build_generator(
         n = level + 1
         x = keras.layers.ReLU(name=f"up{n}_relu")(x)
         if level == 0:
-            x = keras.layers.Conv2DTranspose(2, use_bias=True, name=f"up{n}_conv", **conv_args)(x)
+            x = up_conv(x, 2, True, n)
             x = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
             break
-        x = keras.layers.Conv2DTranspose(_channels(level - 1, ngf), use_bias=bias, name=f"up{n}_conv", **conv_args)(x)
+        x = up_conv(x, _channels(level - 1, ngf), bias, n)
         x = norm_layer(norm, name=f"up{n}_norm")(x)
         if dropout and levels - 4 <= level <= levels - 2:
             x = keras.layers.Dropout(dropout, name=f"up{n}_dropout")(x)
