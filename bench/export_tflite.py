@@ -35,7 +35,7 @@ def make_checkpoint(preset, size, folder):
 def torch_inference_ms(size, downs):
     script = SHARED / "bench" / "ref_pix2pix_torch.py"
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 - only to see whether PyTorch is installed
     except ImportError:
         return None
     out = subprocess.run(

@@ -13,7 +13,6 @@ budget raise --steps and the model size, e.g.
 
 import argparse
 import dataclasses
-import json
 import os
 import tempfile
 import time

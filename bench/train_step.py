@@ -69,7 +69,7 @@ def keras_timings(args):
 def torch_timings(args):
     script = SHARED / "bench" / "ref_pix2pix_torch.py"
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401 - only to see whether PyTorch is installed
     except ImportError:
         return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
     if not script.is_file():

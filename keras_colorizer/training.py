@@ -1,7 +1,6 @@
 """A training run from options to `runs/<name>/`: data, models, callbacks, `model.fit`."""
 
 import dataclasses
-import logging
 import math
 import os
 import time
@@ -25,7 +24,6 @@ from keras_colorizer.models import build_discriminator, build_generator
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
 
-log = logging.getLogger(__name__)
 
 # Keep decoded photos in memory when they fit in this budget.
 CACHE_BUDGET_BYTES = 4 * 1024**3

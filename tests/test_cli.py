@@ -118,7 +118,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     assert steps and steps[-1] < 100
     resumed = run_cli("train.py", "--resume", str(tmp_path / "stop"), "--epochs", str(steps[-1] // 2 + 1))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert f"Resuming from" in resumed.stdout
+    assert "Resuming from" in resumed.stdout
 
 
 def test_resume_refuses_other_options(tmp_path, trained_run):

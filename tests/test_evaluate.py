@@ -1,7 +1,6 @@
 """The evaluate command: the same scores for a checkpoint, a SavedModel and a .tflite file."""
 
 import json
-import os
 
 import numpy as np
 import pytest

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_colorizer import color
-from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state, save_checkpoint
+from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state
 from keras_colorizer.models import build_discriminator, build_generator
 from keras_colorizer.pix2pix import Pix2Pix, gan_loss, psnr
 from keras_colorizer.schedules import ConstantThenLinearDecay

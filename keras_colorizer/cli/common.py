@@ -15,10 +15,3 @@ def fail(message):
     """Print `error: message` on one line to stderr; return the user-error exit code."""
     print(f"error: {message}", file=sys.stderr)
     return EXIT_USER_ERROR
-
-
-def existing_path_error(path, what):
-    """A one-line message for a path that should exist, or None when it does."""
-    if not os.path.exists(path):
-        return f"{path}: no such {what}"
-    return None
