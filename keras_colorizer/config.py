@@ -40,7 +40,7 @@ class TrainOptions:
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
     n_layers: int = field(default=3, metadata={"help": "PatchGAN layers (3: 70x70 patches)"})
     norm: str = field(default="batch", metadata={"help": "normalization: batch or instance"})
-    upsample: str = field(default="transpose", metadata={"help": "decoder upsampling: transpose (4x4 transposed conv, as in the paper) or resize (bilinear resize + 3x3 conv, no checkerboard)"})
+    upsample: str = field(default="transpose", metadata={"help": "decoder upsampling: transpose (4x4 transposed conv, as in the paper) or resize (nearest-neighbour resize + 3x3 conv, no checkerboard)"})
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
     gan_mode: str = field(default="vanilla", metadata={"help": "GAN loss: vanilla (BCE on logits) or lsgan"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})

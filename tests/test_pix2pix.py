@@ -171,3 +171,8 @@ def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it(tmp_path):
     result = train(tiny_options(tmp_path, epochs=3, pretrain_epochs=2), extra_callbacks=[Record()], verbose=0)
     assert seen == [0.0, 0.0, 1.0]
     assert result.steps == 6
+
+
+def test_resize_upsampling_trains_and_validates_through_fit(tmp_path):
+    result = train(tiny_options(tmp_path, upsample="resize", val_split=0.3), verbose=0)
+    assert result.steps == 2 and "val_psnr" in result.history

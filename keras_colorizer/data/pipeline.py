@@ -38,7 +38,9 @@ def _loader(source, short_side):
 def _center_crop(image, size):
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     top, left = (height - size) // 2, (width - size) // 2
-    return image[top : top + size, left : left + size, :]
+    crop = image[top : top + size, left : left + size, :]
+    crop.set_shape([size, size, 3])  # static, so layers that need a known size can trace
+    return crop
 
 
 def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=True, start_step=0):

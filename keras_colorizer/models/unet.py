@@ -38,7 +38,7 @@ def build_generator(
         norm: `"batch"` or `"instance"`.
         dropout: dropout rate of the three innermost decoder blocks (0 = off).
         upsample: `"transpose"` (4x4 transposed convolution, as in the
-            paper) or `"resize"` (bilinear 2x resize, then a 3x3
+            paper) or `"resize"` (nearest-neighbour 2x resize, then a 3x3
             convolution: no checkerboard artefacts, Odena et al. 2016).
         input_size: optional fixed (height, width); `None` leaves the model
             fully convolutional (any size that is a multiple of 2**levels).
@@ -65,7 +65,7 @@ def build_generator(
     def up_conv(x, filters, use_bias, n):
         if upsample == "transpose":
             return keras.layers.Conv2DTranspose(filters, use_bias=use_bias, name=f"up{n}_conv", **conv_args)(x)
-        x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"up{n}_resize")(x)
+        x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{n}_resize")(x)
         return keras.layers.Conv2D(
             filters, 3, padding="same", use_bias=use_bias, kernel_initializer=weight_init(), name=f"up{n}_conv"
         )(x)
