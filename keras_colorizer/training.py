@@ -132,10 +132,12 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
     options = (options or TrainOptions()).validate()
 
-    source = data_lib.open_source(options.data)
+    source = data_lib.open_source(
+        options.data,
+        cache_short_side=data_lib.load_size(options.image_size, options.jitter),
+        cache_budget_bytes=CACHE_BUDGET_BYTES,
+    )
     train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
-    if len(train_idx) * 3 * (options.image_size * 1.2) ** 2 * 1.5 < CACHE_BUDGET_BYTES:
-        source.enable_cache()
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
     if resume is None:

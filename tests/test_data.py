@@ -211,3 +211,14 @@ def test_iterating_kaggle_layout_keeps_memory_flat(tmp_path):
         peak_mapped = max(peak_mapped, mapped_rss(process, root))
     assert peak_mapped < 100 * 2**20, f"mapped npy pages peaked at {peak_mapped / 2**20:.0f} MiB"
     assert peak_total - before < 500 * 2**20, f"resident memory grew by {(peak_total - before) / 2**20:.0f} MiB"
+
+
+def test_folder_scan_keeps_photos_in_memory_within_the_budget(tmp_path):
+    write_photo_folder(tmp_path)
+    cached = open_source(tmp_path, cache_short_side=72, cache_budget_bytes=10 * 2**20)
+    assert len(cached._cache) == len(cached)
+    assert all(min(image.shape[:2]) == 72 for image in cached._cache.values())
+    os.remove(os.path.join(tmp_path, cached.paths[0]))  # served from memory: the file is no longer read
+    assert min(cached.load(0, 72).shape[:2]) == 72
+    over = open_source(tmp_path, cache_short_side=72, cache_budget_bytes=20_000)
+    assert over._cache is None  # over budget: nothing kept, files are read as training goes
