@@ -38,6 +38,7 @@ def test_train_py_smoke_run_writes_a_complete_run(tmp_path):
         assert grid.size[0] > 300
     last = result.stdout.strip().splitlines()[-1]
     assert str(run) in last and "checkpoint" in last and "tensorboard" in last.lower()
+    assert "For a full one: python train.py --data" in result.stdout
     history = (run / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and "g_l1" in history[0] and "val_psnr" in history[0]
     assert len(history) == 3

@@ -99,8 +99,8 @@ def main(argv=None):
         print(f"Interrupted. Continue with: python train.py --resume {result.run_dir}")
         print(describe_run(result))
         return EXIT_INTERRUPTED
-    if not args.resume and not given:
-        print(f"This was the small built-in run. For a full one: {FULL_RUN_HINT}")
+    if not args.resume and not given.get("data"):
+        print(f"This run trained on the built-in photos. For a full one: {FULL_RUN_HINT}")
     print(describe_run(result))
     return 0
 
