@@ -61,13 +61,6 @@ def photo_crops(data, size, count, held_out, seed=0):
     return np.stack(crops)
 
 
-def to_gray(crops):
-    """RGB uint8 crops -> the uint8 gray photos (same L) that the `colorize` signature takes."""
-    from keras_colorizer import color
-
-    return np.round(np.asarray(color.rgb_to_gray(crops)) * 255.0).astype(np.uint8)[..., 0]
-
-
 def parse_list(value, allowed, what):
     from keras_colorizer.errors import UserError
 
@@ -91,6 +84,7 @@ def main(argv=None):
 
 def export(args):
     from export.generator import load_float32_generator
+    from export.graphs import to_gray
     from export.report import folder_size, keras_reference, litert_latency_ms, run_tflite, score, write_report
     from export.saved_model import serving_path, write_saved_model
     from export.tflite import VARIANTS, convert_variants, ops_in

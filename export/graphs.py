@@ -20,6 +20,11 @@ def gray_lightness_table():
     return tf.constant(np.asarray(color.rgb_to_lab(gray))[:, 0], dtype=tf.float32)
 
 
+def to_gray(crops):
+    """RGB uint8 images (N, H, W, 3) -> the uint8 gray photos (N, H, W), same L, that `colorize` takes."""
+    return np.round(np.asarray(color.rgb_to_gray(crops)) * 255.0).astype(np.uint8)[..., 0]
+
+
 def to_uint8(rgb):
     return tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 1.0) * 255.0), tf.uint8)
 

@@ -36,8 +36,7 @@ def keras_reference(generator, size, originals):
     Returns a dict of uint8 `gray` (N, S, S, 1), uint8 `rgb` (N, S, S, 3)
     and float `ab` (N, S, S, 2) in network range.
     """
-    from export.cli import to_gray
-    from export.graphs import MobileModule
+    from export.graphs import MobileModule, to_gray
 
     mobile = MobileModule(generator, size)
     gray = to_gray(originals)[..., None]
@@ -53,17 +52,15 @@ def run_tflite(path, reference):
     """The TFLite file's `rgb` and `ab` on the reference's inputs."""
     from ai_edge_litert.interpreter import Interpreter
 
+    from export.graphs import gray_lightness_table
+
     interpreter = Interpreter(model_path=path)
     colorize = interpreter.get_signature_runner("colorize")
     predict_ab = interpreter.get_signature_runner("predict_ab")
-    table = None
+    table = gray_lightness_table().numpy()
     rgb, ab = [], []
     for g in reference["gray"]:
         rgb.append(colorize(gray=g[None])["rgb"][0])
-        if table is None:
-            from export.graphs import gray_lightness_table
-
-            table = gray_lightness_table().numpy()
         l_norm = (table[g.astype(np.int32)] / 50.0 - 1.0).astype(np.float32)
         ab.append(predict_ab(l=l_norm[None])["ab"][0])
     return {"gray": reference["gray"], "rgb": np.stack(rgb), "ab": np.stack(ab)}
