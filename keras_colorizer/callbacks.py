@@ -15,12 +15,39 @@ from keras_colorizer.plots import draw_grid
 
 
 class RunState:
-    """What the callbacks tell each other and the caller about how the run ended."""
+    """What the callbacks tell each other and the caller: the step, and how the run ended."""
 
-    def __init__(self):
+    def __init__(self, step=0):
+        self.step = int(step)  # training steps taken, counting those of earlier sessions of the run
         self.diverged = None  # message when a loss went NaN / inf
         self.interrupted = False
         self.last_checkpoint = None
+
+
+class CountSteps(keras.callbacks.Callback):
+    """Keep `state.step` current from the batch numbers `fit` reports.
+
+    The model's variables are not read: with JAX they live outside the model
+    during an epoch, and with `steps_per_execution` one call covers several
+    steps (Keras reports the last one's number).
+    """
+
+    def __init__(self, state, steps_per_epoch, initial_epoch):
+        super().__init__()
+        self.state = state
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.first = None  # the step this session of the run started at
+        self.initial_epoch = int(initial_epoch)
+        self.epoch = self.initial_epoch
+
+    def on_train_begin(self, logs=None):
+        self.first = self.state.step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.state.step = self.first + (self.epoch - self.initial_epoch) * self.steps_per_epoch + int(batch) + 1
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -33,7 +60,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
-                self.state.diverged = f"loss {name} became {float(value)} at step {int(self.model.g_optimizer.iterations.numpy())}"
+                self.state.diverged = f"loss {name} became {float(value)} at step {self.state.step}"
                 self.model.stop_training = True
                 return
 
@@ -79,14 +106,15 @@ class WarmUpSchedule(keras.callbacks.Callback):
 
 
 class StopAtStep(keras.callbacks.Callback):
-    """Stop once the generator's optimizer has taken `max_steps` steps."""
+    """Stop once the run has taken `max_steps` steps (`CountSteps` must come first)."""
 
-    def __init__(self, max_steps):
+    def __init__(self, max_steps, state):
         super().__init__()
         self.max_steps = int(max_steps)
+        self.state = state
 
     def on_train_batch_end(self, batch, logs=None):
-        if int(self.model.g_optimizer.iterations.numpy()) >= self.max_steps:
+        if self.state.step >= self.max_steps:
             self.model.stop_training = True
 
 
@@ -103,7 +131,7 @@ class SaveCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.state.diverged:
             return
-        epochs_done = int(self.model.g_optimizer.iterations.numpy()) // self.steps_per_epoch
+        epochs_done = int(self.model.steps_taken.numpy()) // self.steps_per_epoch
         self.state.last_checkpoint = save_checkpoint(self.model, self.run_dir, epochs_done, self.options)
 
 
@@ -136,7 +164,7 @@ class SampleGrid(keras.callbacks.Callback):
         if self.state is not None and self.state.diverged:
             return
         gray, fake, real = self.rows()
-        step = int(self.model.g_optimizer.iterations.numpy())
+        step = int(self.model.steps_taken.numpy())
         path = os.path.join(self.folder, f"epoch-{epoch + 1:04d}.png")
         draw_grid(zip(gray, fake, real), path, title=f"epoch {epoch + 1}, step {step}", labels=self.names)
         if self.writer is not None:

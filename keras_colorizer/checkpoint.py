@@ -44,7 +44,7 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     """Save `model` (a compiled `Pix2Pix`) into `run_dir/checkpoints/`; return the new folder."""
     folder = os.path.join(run_dir, CHECKPOINTS)
     os.makedirs(folder, exist_ok=True)
-    step = int(model.g_optimizer.iterations.numpy())
+    step = int(model.steps_taken.numpy())
     final = os.path.join(folder, f"{_PREFIX}{step:07d}")
     tmp = os.path.join(folder, f"{_TMP}{_PREFIX}{step:07d}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -115,7 +115,7 @@ def load_generator_weights(generator, checkpoint):
 
 
 def restore_checkpoint(model, checkpoint):
-    """Restore generator, discriminator and both optimizers of a compiled `Pix2Pix`."""
+    """Restore generator, discriminator, both optimizers and the step count of a compiled `Pix2Pix`."""
     _load_weights(model.generator, os.path.join(checkpoint, GENERATOR_FILE))
     _load_weights(model.discriminator, os.path.join(checkpoint, DISCRIMINATOR_FILE))
     model.build_optimizers()
@@ -141,3 +141,4 @@ def restore_checkpoint(model, checkpoint):
                     f"{path}: {prefix}-optimizer variable {variable.path} has shape {value.shape}, expected {tuple(variable.shape)}"
                 )
             variable.assign(value)
+    model.steps_taken.assign(read_state(checkpoint)["step"])

@@ -12,6 +12,10 @@ from keras_colorizer.errors import UserError
 NORMS = ("batch", "instance")
 GAN_MODES = ("vanilla", "lsgan")
 UPSAMPLE_MODES = ("transpose", "resize")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
+# Options that say how a run executes, not what it trains: `--resume` may change them.
+RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
 
 
 class OptionError(UserError):
@@ -51,6 +55,11 @@ class TrainOptions:
     seed: int = field(default=0, metadata={"help": "seed of the split, the photo order, crops, flips and weights"})
     jitter: bool = field(default=True, metadata={"help": "pix2pix jitter: resize up by 286/256, random crop, random flip"})
     samples: int = field(default=4, metadata={"help": "validation photos in the sample grid"})
+    precision: str = field(default="float32", metadata={"help": "float32, mixed_float16 (both optimizers loss-scaled) or mixed_bfloat16"})
+    jit_compile: Optional[bool] = field(default=None, metadata={"help": "compile the training step with XLA (default: off with TensorFlow, where it measured slower on CPU; on with JAX, which needs it)"})
+    steps_per_execution: int = field(default=1, metadata={"help": "training steps per call into the compiled step (callbacks run between calls)"})
+    strategy: str = field(default="none", metadata={"help": "none, mirrored (GPUs of this machine), multi_worker (machines in TF_CONFIG) or data_parallel (JAX)"})
+    cache: Optional[bool] = field(default=None, metadata={"help": "keep all training images in memory: photo folders decoded once, Kaggle arrays read into RAM; fails up front if they do not fit (default: photo folders when they fit in 4 GiB, Kaggle arrays memory-mapped)"})
 
     @property
     def generator_levels(self):
@@ -72,7 +81,7 @@ class TrainOptions:
             raise OptionError(str(error)) from None
 
     def _validate(self):
-        positive = ("epochs", "batch_size", "image_size", "ngf", "ndf", "n_layers", "samples")
+        positive = ("epochs", "batch_size", "image_size", "ngf", "ndf", "n_layers", "samples", "steps_per_execution")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1. Received: {getattr(self, name)}")
@@ -100,6 +109,10 @@ class TrainOptions:
                 f"--lambda-l1 must be >= 0, --lr > 0 and --beta1 in [0, 1). "
                 f"Received: lambda_l1={self.lambda_l1}, lr={self.lr}, beta1={self.beta1}"
             )
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}. Received: {self.precision!r}")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}. Received: {self.strategy!r}")
         if not 0 <= self.val_split < 1:
             raise ValueError(f"--val-split must be in [0, 1). Received: {self.val_split}")
         return self

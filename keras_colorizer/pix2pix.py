@@ -1,39 +1,53 @@
 """Pix2Pix: the conditional GAN that trains the generator, as a `keras.Model`.
 
 `model.fit` drives it. Each step takes a batch of uint8 images (sRGB, or
-OpenCV 8-bit Lab for the Kaggle arrays), converts them to (L, ab) on the
-device, then
+OpenCV 8-bit Lab for the Kaggle arrays), resizes it to the training size if
+the host handed over another, converts it to (L, ab) on the device, then
 
 1. updates the discriminator on real pairs (L, ab) against generated pairs
    (L, G(L)), its loss halved as in the paper;
 2. updates the generator on the adversarial loss against the updated
    discriminator plus lambda_l1 * |G(L) - ab|.
+
+The step itself is written once per backend (`keras_colorizer.steps`): with
+TensorFlow it uses gradient tapes and runs under any `tf.distribute`
+strategy; with JAX it is a pure function of the state Keras carries.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.config import GAN_MODES
+from keras_colorizer.losses import gan_loss, l1_loss, psnr  # noqa: F401 - re-exported
+
 ENCODINGS = ("rgb", "lab8")
 
 
-def gan_loss(logits, target_is_real, mode):
-    """Mean GAN loss of discriminator logits against all-real or all-fake targets."""
-    logits = ops.cast(logits, "float32")
-    target = ops.ones_like(logits) if target_is_real else ops.zeros_like(logits)
-    if mode == "vanilla":
-        return ops.mean(keras.losses.binary_crossentropy(target, logits, from_logits=True))
-    if mode == "lsgan":
-        return ops.mean(ops.square(logits - target))
-    raise ValueError(f"Unknown GAN loss {mode!r}. Expected one of: {', '.join(GAN_MODES)}.")
+class OptimizerPair:
+    """The generator's and the discriminator's optimizers, seen by Keras as `model.optimizer`.
 
+    Keras' trainers know one optimizer. The JAX trainer carries
+    `model.optimizer.variables` through every step and writes them back at
+    the end: with both lists joined here, neither optimizer's state is
+    dropped. TensorBoard reads each one's learning rate from `optimizers`.
+    """
 
-def psnr(rgb_true, rgb_pred):
-    """Per-image PSNR in dB of RGB images in [0, 1], shape (N,)."""
-    mse = ops.mean(ops.square(rgb_true - rgb_pred), axis=(1, 2, 3))
-    return 10.0 * ops.log10(1.0 / ops.maximum(mse, 1e-10))
+    built = True
+
+    def __init__(self, g_optimizer, d_optimizer):
+        self.optimizers = [g_optimizer, d_optimizer]
+
+    @property
+    def variables(self):
+        return self.optimizers[0].variables + self.optimizers[1].variables
+
+    @property
+    def iterations(self):
+        return self.optimizers[0].iterations
+
+    def build(self, _variables=None):
+        """Both optimizers are built by `Pix2Pix.build_optimizers` on their own networks."""
 
 
 class Pix2Pix(keras.Model):
@@ -45,6 +59,8 @@ class Pix2Pix(keras.Model):
         encoding: what the uint8 training batches hold: `"rgb"` (sRGB) or
             `"lab8"` (OpenCV 8-bit Lab). Batches may also be given as a
             float pair (L, ab) in network range.
+        image_size: side the step trains at; uint8 batches of another size
+            are resized to it on the device (bilinear). None: as given.
 
     Example:
     >>> model = Pix2Pix(build_generator(levels=3, ngf=8), build_discriminator(ndf=8))
@@ -53,13 +69,17 @@ class Pix2Pix(keras.Model):
     >>> model.fit(dataset, epochs=1, steps_per_epoch=10)
     """
 
-    def __init__(self, generator, discriminator, encoding="rgb", **kwargs):
+    def __init__(self, generator, discriminator, encoding="rgb", image_size=None, **kwargs):
         super().__init__(**kwargs)
         if encoding not in ENCODINGS:
             raise ValueError(f"Unknown image encoding {encoding!r}. Expected one of: {', '.join(ENCODINGS)}.")
+        from keras_colorizer import steps
+
+        self._train_step, self._test_step = steps.for_backend(keras.backend.backend())
         self.generator = generator
         self.discriminator = discriminator
         self.encoding = encoding
+        self.image_size = image_size
         self.trackers = {
             name: keras.metrics.Mean(name=name) for name in ("d_loss", "d_real", "d_fake", "g_gan", "g_l1")
         }
@@ -67,9 +87,19 @@ class Pix2Pix(keras.Model):
         # Weight of the adversarial term in the generator's loss: 0 during an
         # L1-only warm-up (`WarmUpSchedule` sets it per epoch), 1 after.
         self.gan_weight = keras.Variable(1.0, trainable=False, dtype="float32", name="gan_weight")
+        # Training steps taken. The optimizers' `iterations` are not a step
+        # count: a loss-scaled optimizer skips the steps whose gradients overflow.
+        self.steps_taken = keras.Variable(
+            0, trainable=False, dtype="int32", aggregation="only_first_replica", name="steps_taken"
+        )
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="vanilla", lambda_l1=100.0, **kwargs):
-        """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`."""
+        """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
+
+        Under a `mixed_float16` policy wrap each optimizer in
+        `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
+        its own optimizer's scale.
+        """
         if gan_mode not in GAN_MODES:
             raise ValueError(f"Unknown GAN loss {gan_mode!r}. Expected one of: {', '.join(GAN_MODES)}.")
         if lambda_l1 < 0:
@@ -77,6 +107,7 @@ class Pix2Pix(keras.Model):
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
+        self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
 
@@ -97,35 +128,44 @@ class Pix2Pix(keras.Model):
         if isinstance(batch, (tuple, list)):
             l_norm, ab_norm = batch[0], batch[1]
             return ops.cast(l_norm, "float32"), ops.cast(ab_norm, "float32")
+        images = ops.cast(batch, "float32")
+        if self.image_size is not None and tuple(images.shape[1:3]) != (self.image_size, self.image_size):
+            images = ops.image.resize(
+                images,
+                (self.image_size, self.image_size),
+                interpolation="bilinear",
+                antialias=images.shape[1] is not None and images.shape[1] > self.image_size,
+            )
         if self.encoding == "lab8":
-            return color.lab8_to_network(batch[..., 0:1], batch[..., 1:3])
-        return color.rgb_to_network(batch)
+            return color.lab8_to_network(images[..., 0:1], images[..., 1:3])
+        return color.rgb_to_network(ops.clip(images / 255.0, 0.0, 1.0))
 
-    def train_step(self, batch):
-        l_norm, ab_real = self.to_lab(batch)
-        with tf.GradientTape() as g_tape:
-            ab_fake = self.generator(l_norm, training=True)
-            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                real_logits = self.discriminator([l_norm, ab_real], training=True)
-                fake_logits = self.discriminator([l_norm, ops.stop_gradient(ab_fake)], training=True)
-                d_real = gan_loss(real_logits, True, self.gan_mode)
-                d_fake = gan_loss(fake_logits, False, self.gan_mode)
-                d_loss = 0.5 * (d_real + d_fake)
-            d_vars = self.discriminator.trainable_variables
-            self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+    def train_step(self, *args):
+        return self._train_step(self, *args)
 
-            fooled_logits = self.discriminator([l_norm, ab_fake], training=True)
-            g_gan = gan_loss(fooled_logits, True, self.gan_mode)
-            g_l1 = ops.mean(ops.abs(ops.cast(ab_fake, "float32") - ab_real))
-            g_loss = self.gan_weight * g_gan + self.lambda_l1 * g_l1
-        g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+    def test_step(self, *args):
+        return self._test_step(self, *args)
 
-        for name, value in (("d_loss", d_loss), ("d_real", d_real), ("d_fake", d_fake), ("g_gan", g_gan), ("g_l1", g_l1)):
+    def discriminator_loss(self, real_logits, fake_logits):
+        """(d_loss, d_real, d_fake): the discriminator's loss, halved as in the paper, and its parts."""
+        d_real = gan_loss(real_logits, True, self.gan_mode)
+        d_fake = gan_loss(fake_logits, False, self.gan_mode)
+        return 0.5 * (d_real + d_fake), d_real, d_fake
+
+    def generator_loss(self, fooled_logits, ab_fake, ab_real, gan_weight):
+        """(g_loss, g_gan, g_l1): `gan_weight` * adversarial loss + lambda * L1."""
+        g_gan = gan_loss(fooled_logits, True, self.gan_mode)
+        g_l1 = l1_loss(ab_fake, ab_real)
+        return gan_weight * g_gan + self.lambda_l1 * g_l1, g_gan, g_l1
+
+    def record(self, values):
+        """Update the training trackers with the step's losses; return the logs."""
+        for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def test_step(self, batch):
+    def score_batch(self, batch):
+        """Validation: L1 of ab and PSNR of RGB against the real photo; return the logs."""
         l_norm, ab_real = self.to_lab(batch)
         ab_fake = ops.cast(self.generator(l_norm, training=False), "float32")
         rgb_real = color.network_to_rgb(l_norm, ab_real)

@@ -3,13 +3,17 @@
 import dataclasses
 import math
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 
 import keras
 
 from keras_colorizer import data as data_lib
+from keras_colorizer import distribute
 from keras_colorizer.callbacks import (
+    CountSteps,
     RunState,
     SampleGrid,
     SaveCheckpoint,
@@ -19,7 +23,7 @@ from keras_colorizer.callbacks import (
     WarmUpSchedule,
 )
 from keras_colorizer.checkpoint import find_checkpoint, read_state, restore_checkpoint
-from keras_colorizer.config import TrainOptions
+from keras_colorizer.config import RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.models import build_discriminator, build_generator
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
@@ -39,7 +43,7 @@ class RunResult:
     interrupted: bool = False
 
 
-def build_models(options):
+def build_models(options, synchronized_norm=False):
     """The generator and discriminator the options describe."""
     generator = build_generator(
         levels=options.generator_levels,
@@ -47,8 +51,11 @@ def build_models(options):
         norm=options.norm,
         dropout=options.dropout,
         upsample=options.upsample,
+        synchronized_norm=synchronized_norm,
     )
-    discriminator = build_discriminator(n_layers=options.n_layers, ndf=options.ndf, norm=options.norm)
+    discriminator = build_discriminator(
+        n_layers=options.n_layers, ndf=options.ndf, norm=options.norm, synchronized_norm=synchronized_norm
+    )
     return generator, discriminator
 
 
@@ -59,30 +66,47 @@ def quiet_grappler():
     gradient and fails ("remapper failed: ... LeakyReluGrad"). Without it the
     unet_256 training step took the same time here (729 ms against 734 ms).
     """
+    if keras.backend.backend() != "tensorflow":
+        return
     import tensorflow as tf
 
     tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
-def build_model(options, encoding, steps_per_epoch):
-    """A compiled `Pix2Pix` with the paper's optimizers and learning-rate schedule."""
+def resolve_jit_compile(options):
+    """`--jit-compile`, or the backend's default: JAX needs XLA; with TensorFlow it measured slower on CPU."""
+    if options.jit_compile is not None:
+        return bool(options.jit_compile)
+    return keras.backend.backend() == "jax"
+
+
+def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
+    """A compiled `Pix2Pix` with the paper's optimizers and learning-rate schedule.
+
+    Build it under the strategy's scope and after `distribute.set_precision`.
+    Under `mixed_float16` each optimizer is wrapped in a `LossScaleOptimizer`.
+    """
     quiet_grappler()
     keras.utils.set_random_seed(options.seed)
-    generator, discriminator = build_models(options)
-    model = Pix2Pix(generator, discriminator, encoding=encoding, name="pix2pix")
+    generator, discriminator = build_models(options, synchronized_norm=synchronized_norm)
+    model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size, name="pix2pix")
     decay_steps = options.lr_decay_epochs * steps_per_epoch
     constant_steps = options.epochs * steps_per_epoch - decay_steps
 
     def adam(name):
         schedule = ConstantThenLinearDecay(options.lr, constant_steps, decay_steps)
-        return keras.optimizers.Adam(schedule, beta_1=options.beta1, beta_2=0.999, name=name)
+        optimizer = keras.optimizers.Adam(schedule, beta_1=options.beta1, beta_2=0.999, name=name)
+        if options.precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+        return optimizer
 
     model.compile(
         g_optimizer=adam("g_adam"),
         d_optimizer=adam("d_adam"),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
-        jit_compile=False,
+        jit_compile=resolve_jit_compile(options),
+        steps_per_execution=options.steps_per_execution,
     )
     model.build_optimizers()
     return model
@@ -107,13 +131,14 @@ def resolve_steps_per_epoch(options, n_train):
     return max(1, math.ceil(n_train / options.batch_size))
 
 
-def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callbacks=()):
+def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callbacks=(), changes=None):
     """Train pix2pix as `options` say, or continue the run `resume` names.
 
     Args:
-        options: `TrainOptions` (ignored fields are read from the run when
-            resuming, except `epochs`, which may extend a run).
-        resume: a run folder or checkpoint to continue exactly.
+        options: `TrainOptions` for a new run.
+        resume: a run folder or checkpoint to continue exactly, with its saved options.
+        changes: when resuming, new values of `RUNTIME_OPTIONS` (`epochs`
+            extends a run; strategy, compilation and caching may change).
         max_steps: stop after this many steps in all (a checkpoint is saved).
         verbose: passed to `model.fit` (progress bar by default).
 
@@ -124,32 +149,50 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     if resume is not None:
         checkpoint = find_checkpoint(resume)
         state = read_state(checkpoint)
-        saved = TrainOptions.from_dict(state["options"])
-        if options is not None and options.epochs != saved.epochs:
-            saved = dataclasses.replace(saved, epochs=options.epochs)
-        options = saved
+        if options is not None:
+            raise ValueError("train(): give options for a new run or resume=RUN (with changes), not both")
+        changes = dict(changes or {})
+        fixed = sorted(set(changes) - set(RUNTIME_OPTIONS))
+        if fixed:
+            raise OptionError(
+                f"--resume continues a run with its saved options; of the others only "
+                f"{', '.join('--' + k.replace('_', '-') for k in RUNTIME_OPTIONS)} may be given. "
+                f"Received: {', '.join('--' + k.replace('_', '-') for k in fixed)}"
+            )
+        options = dataclasses.replace(TrainOptions.from_dict(state["options"]), **changes)
         start_step = state["step"]
         run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
     options = (options or TrainOptions()).validate()
+    # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
+    placement = distribute.place(options)
+    distribute.set_precision(options.precision)
 
     source = data_lib.open_source(
         options.data,
         cache_short_side=data_lib.load_size(options.image_size, options.jitter),
         cache_budget_bytes=CACHE_BUDGET_BYTES,
+        cache=options.cache,
     )
     train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
-    if resume is None:
+    if not placement.is_chief:
+        # Other workers of a multi-worker run train in step with the chief;
+        # only the chief writes the run folder.
+        run_dir = tempfile.mkdtemp(prefix="keras_colorizer_worker_")
+    elif resume is None:
         run_dir = new_run_dir(options.out, options.name)
     options.save(os.path.join(run_dir, "options.json"))
     print(
         f"Data: {source.description}; {len(train_idx)} for training, {len(val_idx)} for validation. "
-        f"Run folder: {run_dir}",
+        f"Run folder: {run_dir}. Training on {placement.description}, {options.precision}.",
         flush=True,
     )
 
-    model = build_model(options, source.encoding, steps_per_epoch)
+    with placement.scope():
+        model = build_model(
+            options, source.encoding, steps_per_epoch, synchronized_norm=placement.replicas > 1 and placement.name in distribute.TF_STRATEGIES
+        )
     if resume is not None:
         restore_checkpoint(model, checkpoint)
         print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
@@ -167,37 +210,44 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     sample_idx = list(val_idx[: options.samples]) + list(train_idx[: max(0, options.samples - len(val_idx))])
     sample_names = [source.name(i) + ("" if i in val_idx else " (train)") for i in sample_idx]
 
-    state = RunState()
+    state = RunState(step=start_step)
+    initial_epoch = start_step // steps_per_epoch
     log_dir = os.path.join(run_dir, "logs")
     callbacks = [
+        CountSteps(state, steps_per_epoch, initial_epoch),
         StopOnNonFinite(state),
         StopOnInterrupt(state),
-        StopAtStep(min(total_steps, max_steps or total_steps)),
+        StopAtStep(min(total_steps, max_steps or total_steps), state),
         WarmUpSchedule(options.pretrain_epochs),
-        SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
-        SampleGrid(
-            data_lib.load_crops(source, sample_idx, options.image_size),
-            source.encoding,
-            os.path.join(run_dir, "samples"),
-            log_dir=log_dir,
-            names=sample_names,
-            state=state,
-        ),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume is not None),
-        keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
-        *extra_callbacks,
     ]
+    if placement.is_chief:
+        callbacks += [
+            SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
+            SampleGrid(
+                data_lib.load_crops(source, sample_idx, options.image_size),
+                source.encoding,
+                os.path.join(run_dir, "samples"),
+                log_dir=log_dir,
+                names=sample_names,
+                state=state,
+            ),
+            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume is not None),
+            keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
+        ]
+    callbacks += list(extra_callbacks)
     history = model.fit(
         train_ds,
         epochs=options.epochs,
-        initial_epoch=start_step // steps_per_epoch,
+        initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
         validation_data=val_ds,
         callbacks=callbacks,
         verbose=verbose,
         shuffle=False,  # the stream is shuffled by seed, resumably
     )
-    steps = int(model.g_optimizer.iterations.numpy())
+    steps = int(model.steps_taken.numpy())
+    if not placement.is_chief:
+        shutil.rmtree(run_dir, ignore_errors=True)
     return RunResult(
         run_dir=run_dir,
         steps=steps,

@@ -10,7 +10,8 @@ from keras import ops
 from keras_colorizer import color
 from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state
 from keras_colorizer.models import build_discriminator, build_generator
-from keras_colorizer.pix2pix import Pix2Pix, gan_loss, psnr
+from keras_colorizer.losses import gan_loss, psnr
+from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
 from keras_colorizer.training import build_model, train
 from tests.conftest import tiny_options

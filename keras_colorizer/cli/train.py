@@ -44,7 +44,8 @@ def build_parser():
     parser.add_argument(
         "--resume", metavar="RUN", default=None,
         help="continue the run in this folder (or from this checkpoint) exactly where it stopped; "
-        "its saved options are used, --epochs may extend it",
+        "its saved options are used; --epochs may extend it, and --strategy, --jit-compile, "
+        "--steps-per-execution and --cache may change how it runs",
     )
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     return parser
@@ -72,23 +73,15 @@ def main(argv=None):
     quiet_tensorflow()
     args = build_parser().parse_args(argv)
     given, options = options_from_args(args)
-    if args.resume and set(given) - {"epochs"}:
-        return fail(
-            f"--resume continues a run with its saved options; only --epochs may be given with it. "
-            f"Received: {', '.join('--' + k.replace('_', '-') for k in sorted(set(given) - {'epochs'}))}"
-        )
 
     from keras_colorizer.errors import UserError
     from keras_colorizer.training import train
 
     try:
-        if not args.resume:
-            options.validate()
-        result = train(
-            options if (not args.resume or "epochs" in given) else None,
-            resume=args.resume,
-            verbose=2 if args.quiet else "auto",
-        )
+        if args.resume:
+            result = train(resume=args.resume, changes=given, verbose=2 if args.quiet else "auto")
+        else:
+            result = train(options.validate(), verbose=2 if args.quiet else "auto")
     except UserError as error:
         return fail(error)
     if result.diverged:

@@ -41,12 +41,13 @@ class PhotoFolder(ImageSource):
     With `cache_short_side`, that scan also keeps each photo resized to that
     short side in memory, as long as all of them fit in `cache_budget_bytes`,
     so training reads no file twice and its first pass runs at the speed of
-    the later ones.
+    the later ones. With `require_cache` (`--cache`), photos that do not fit
+    are a `DataError` instead.
     """
 
     encoding = "rgb"
 
-    def __init__(self, folder, workers=None, cache_short_side=None, cache_budget_bytes=0):
+    def __init__(self, folder, workers=None, cache_short_side=None, cache_budget_bytes=0, require_cache=False):
         super().__init__()
         folder = os.fspath(folder)
         if not os.path.isdir(folder):
@@ -67,6 +68,11 @@ class PhotoFolder(ImageSource):
                         kept.append(image)
                     else:
                         kept = None  # over budget: keep none, read files as training goes
+                        if require_cache:
+                            raise DataError(
+                                f"{folder}: --cache: the photos at short side {cache_short_side} need more than "
+                                f"the {cache_budget_bytes / 2**30:.1f} GiB of memory available; train without --cache"
+                            )
         self.paths = [p for p, (status, _) in zip(candidates, results) if status == "ok"]
         if cache_short_side and kept is not None:
             self._cache = {(i, int(cache_short_side)): image for i, image in enumerate(kept)}

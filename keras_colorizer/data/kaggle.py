@@ -57,16 +57,17 @@ def _find_ab_files(root):
 
 
 class KaggleNpy(ImageSource):
-    """The Kaggle colorization arrays under `root`, memory-mapped.
+    """The Kaggle colorization arrays under `root`, memory-mapped or (`in_memory`) read into RAM.
 
     Shapes, dtypes and counts are checked when the set is opened: L must be
     (N, H, W) uint8, each ab file (n_i, H, W, 2) uint8, and the n_i must add
-    up to N.
+    up to N. `in_memory` fails up front when the arrays need more than
+    `memory_bytes`.
     """
 
     encoding = "lab8"
 
-    def __init__(self, root):
+    def __init__(self, root, in_memory=False, memory_bytes=None):
         super().__init__()
         root = os.fspath(root)
         l_path = os.path.join(root, L_FILE)
@@ -97,11 +98,24 @@ class KaggleNpy(ImageSource):
             )
         if self.l.shape[0] == 0:
             raise DataError(f"{l_path}: holds no images")
+        if in_memory:
+            self._read_into_memory(memory_bytes)
+        self.native_size = (int(height), int(width))
         self._starts = np.cumsum([0] + counts)
         self._reads = 0
         self._lock = threading.Lock()
         self.report = ScanReport(used=int(self.l.shape[0]))
         self.description = f"Kaggle arrays {root} ({self.l.shape[0]} images of {height}x{width})"
+
+    def _read_into_memory(self, memory_bytes):
+        need = self.l.nbytes + sum(a.nbytes for a in self.ab)
+        if memory_bytes is not None and need > memory_bytes:
+            raise DataError(
+                f"{self.root}: --cache: the arrays need {need / 2**30:.1f} GiB but {memory_bytes / 2**30:.1f} GiB "
+                "of memory is available; train without --cache (they are memory-mapped then)"
+            )
+        self.l = np.array(self.l)  # a copy in RAM (subok=False: a plain array, not a memmap)
+        self.ab = [np.array(a) for a in self.ab]
 
     def __len__(self):
         return int(self.l.shape[0])

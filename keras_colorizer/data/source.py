@@ -34,6 +34,9 @@ class ImageSource:
 
     encoding = "rgb"
     description = "images"
+    # (height, width) when every image has this one size (then the pipeline
+    # crops at that size and the training step resizes); None otherwise.
+    native_size = None
 
     def __init__(self):
         self.report = ScanReport(used=0)

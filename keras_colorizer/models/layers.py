@@ -10,16 +10,19 @@ def weight_init():
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
 
-def norm_layer(norm, name):
+def norm_layer(norm, name, synchronized=False):
     """Batch norm (PyTorch's momentum and epsilon) or instance norm.
 
     Instance norm is `GroupNormalization(groups=-1)`: one group per channel.
+    `synchronized` batch norm takes its statistics over the global batch
+    under a `tf.distribute` strategy, so N replicas train as one device would.
     """
     if norm == "batch":
         return keras.layers.BatchNormalization(
             momentum=0.9,
             epsilon=1e-5,
             gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02),
+            synchronized=synchronized,
             name=name,
         )
     if norm == "instance":

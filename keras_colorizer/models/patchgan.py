@@ -5,7 +5,7 @@ import keras
 from keras_colorizer.models.layers import norm_layer, uses_bias, weight_init
 
 
-def build_discriminator(n_layers=3, ndf=64, norm="batch", input_size=None, name="discriminator"):
+def build_discriminator(n_layers=3, ndf=64, norm="batch", input_size=None, name="discriminator", synchronized_norm=False):
     """Build the pix2pix PatchGAN discriminator as a functional model.
 
     With `n_layers=3` each output logit sees a 70x70 patch of the input. The
@@ -17,6 +17,8 @@ def build_discriminator(n_layers=3, ndf=64, norm="batch", input_size=None, name=
         ndf: filters of the first layer, doubling to at most 8 * ndf.
         norm: `"batch"` or `"instance"`.
         input_size: optional fixed (height, width).
+        synchronized_norm: batch norm over the global batch under a
+            `tf.distribute` strategy.
 
     Returns:
         A `keras.Model` taking `[l, ab]` and returning patch logits.
@@ -40,7 +42,7 @@ def build_discriminator(n_layers=3, ndf=64, norm="batch", input_size=None, name=
     for n in range(1, n_layers + 1):
         stride = 2 if n < n_layers else 1
         x = conv(x, ndf * min(2**n, 8), stride, n + 1, use_bias=uses_bias(norm))
-        x = norm_layer(norm, name=f"conv{n + 1}_norm")(x)
+        x = norm_layer(norm, name=f"conv{n + 1}_norm", synchronized=synchronized_norm)(x)
         x = keras.layers.LeakyReLU(0.2, name=f"conv{n + 1}_lrelu")(x)
     x = conv(x, 1, 1, n_layers + 2)
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(x)

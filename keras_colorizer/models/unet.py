@@ -21,6 +21,7 @@ def build_generator(
     upsample="transpose",
     input_size=None,
     name="generator",
+    synchronized_norm=False,
 ):
     """Build the pix2pix U-Net generator (Isola et al. 2017) as a functional model.
 
@@ -42,6 +43,8 @@ def build_generator(
             convolution: no checkerboard artefacts, Odena et al. 2016).
         input_size: optional fixed (height, width); `None` leaves the model
             fully convolutional (any size that is a multiple of 2**levels).
+        synchronized_norm: batch norm over the global batch under a
+            `tf.distribute` strategy (training only; weights are the same).
 
     Returns:
         A `keras.Model` mapping L (N, H, W, 1) to ab (N, H, W, 2).
@@ -80,7 +83,7 @@ def build_generator(
             x = keras.layers.LeakyReLU(0.2, name=f"down{n}_lrelu")(x)
         x = keras.layers.Conv2D(_channels(level, ngf), use_bias=bias, name=f"down{n}_conv", **conv_args)(x)
         if 0 < level < levels - 1:
-            x = norm_layer(norm, name=f"down{n}_norm")(x)
+            x = norm_layer(norm, name=f"down{n}_norm", synchronized=synchronized_norm)(x)
         if not innermost:
             skips.append(x)
 
@@ -92,7 +95,7 @@ def build_generator(
             x = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
             break
         x = up_conv(x, _channels(level - 1, ngf), bias, n)
-        x = norm_layer(norm, name=f"up{n}_norm")(x)
+        x = norm_layer(norm, name=f"up{n}_norm", synchronized=synchronized_norm)(x)
         if dropout and levels - 4 <= level <= levels - 2:
             x = keras.layers.Dropout(dropout, name=f"up{n}_dropout")(x)
         x = keras.layers.Concatenate(name=f"up{n}_skip")([skips[level - 1], x])

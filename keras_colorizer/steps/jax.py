@@ -1,0 +1,107 @@
+"""The pix2pix step with JAX: a pure function of the state Keras' JAX trainer carries.
+
+Keras passes (trainable, non-trainable, optimizer, metrics) values in and
+takes them back out. `Pix2Pix.optimizer` is an `OptimizerPair`, so the
+optimizer values hold both Adam states, generator's first; both are updated
+here and returned, none is dropped.
+
+The generator runs forward once: `jax.vjp` keeps its backward pass, which is
+fed the gradient of the generator's loss with respect to its output after
+the discriminator has been updated, as the TensorFlow step does with a tape.
+Under `keras.distribution.DataParallel` the batch is one global array, so the
+means below are over the global batch already.
+"""
+
+import jax
+from keras import StatelessScope
+
+
+class _Values:
+    """The state's values by variable, so each network gets its own lists."""
+
+    def __init__(self):
+        self._by_id = {}
+
+    def set(self, variables, values):
+        self._by_id.update((id(v), value) for v, value in zip(variables, values))
+
+    def get(self, variables):
+        return [self._by_id[id(v)] for v in variables]
+
+
+def _scale(optimizer, optimizer_values, loss):
+    """`optimizer.scale_loss(loss)` read from the carried values (a LossScaleOptimizer's scale)."""
+    with StatelessScope(state_mapping=list(zip(optimizer.variables, optimizer_values))):
+        return optimizer.scale_loss(loss)
+
+
+def train_step(model, state, batch):
+    trainable, non_trainable, optimizer_values, metrics_values = state
+    generator, discriminator = model.generator, model.discriminator
+    g_optimizer, d_optimizer = model.g_optimizer, model.d_optimizer
+    values = _Values()
+    values.set(model.trainable_variables, trainable)
+    values.set(model.non_trainable_variables, non_trainable)
+    g_count = len(g_optimizer.variables)
+    g_opt, d_opt = list(optimizer_values[:g_count]), list(optimizer_values[g_count:])
+    g_weights, d_weights = values.get(generator.trainable_variables), values.get(discriminator.trainable_variables)
+    g_state, d_state = values.get(generator.non_trainable_variables), values.get(discriminator.non_trainable_variables)
+    (gan_weight,) = values.get([model.gan_weight])
+
+    l_norm, ab_real = model.to_lab(batch)
+
+    def generate(weights):
+        return generator.stateless_call(weights, g_state, l_norm, training=True)
+
+    ab_fake, generator_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
+
+    def discriminator_objective(weights):
+        real_logits, new_state = discriminator.stateless_call(weights, d_state, [l_norm, ab_real], training=True)
+        fake_logits, new_state = discriminator.stateless_call(
+            weights, new_state, [l_norm, jax.lax.stop_gradient(ab_fake)], training=True
+        )
+        d_loss, d_real, d_fake = model.discriminator_loss(real_logits, fake_logits)
+        return _scale(d_optimizer, d_opt, d_loss), (new_state, d_loss, d_real, d_fake)
+
+    d_grads, (d_state, d_loss, d_real, d_fake) = jax.grad(discriminator_objective, has_aux=True)(d_weights)
+    d_weights, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_weights)
+
+    def generator_objective(ab):
+        fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, ab], training=True)
+        g_loss, g_gan, g_l1 = model.generator_loss(fooled_logits, ab, ab_real, gan_weight)
+        return _scale(g_optimizer, g_opt, g_loss), (new_state, g_gan, g_l1)
+
+    ab_grad, (d_state, g_gan, g_l1) = jax.grad(generator_objective, has_aux=True)(ab_fake)
+    (g_grads,) = generator_backward(ab_grad)
+    g_weights, g_opt = g_optimizer.stateless_apply(g_opt, g_grads, g_weights)
+
+    values.set(generator.trainable_variables, g_weights)
+    values.set(discriminator.trainable_variables, d_weights)
+    values.set(generator.non_trainable_variables, g_state)
+    values.set(discriminator.non_trainable_variables, d_state)
+    (steps_taken,) = values.get([model.steps_taken])
+    values.set([model.steps_taken], [steps_taken + 1])
+
+    with StatelessScope(state_mapping=list(zip(model.metrics_variables, metrics_values))) as scope:
+        logs = model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1})
+    metrics_values = [scope.get_current_value(v) for v in model.metrics_variables]
+    state = (
+        values.get(model.trainable_variables),
+        values.get(model.non_trainable_variables),
+        g_opt + d_opt,
+        metrics_values,
+    )
+    return logs, state
+
+
+def test_step(model, state, batch):
+    trainable, non_trainable, metrics_values = state
+    mapping = (
+        list(zip(model.trainable_variables, trainable))
+        + list(zip(model.non_trainable_variables, non_trainable))
+        + list(zip(model.metrics_variables, metrics_values))
+    )
+    with StatelessScope(state_mapping=mapping) as scope:
+        logs = model.score_batch(batch)
+    metrics_values = [scope.get_current_value(v) for v in model.metrics_variables]
+    return logs, (trainable, non_trainable, metrics_values)
