@@ -19,7 +19,7 @@ from typing import Any
 
 import keras
 
-from keras_colorizer.config import OptionError, PRECISIONS, STRATEGIES
+from keras_colorizer.config import OptionError
 
 TF_STRATEGIES = ("mirrored", "multi_worker")
 JAX_STRATEGIES = ("data_parallel",)
@@ -34,6 +34,21 @@ class Placement:
     is_chief: bool
     scope: Any  # a context manager: `with placement.scope(): build the model`
     description: str
+
+    @property
+    def synchronized_norm(self):
+        """Batch norm over the global batch: tf.distribute replicas would each see only their share."""
+        return self.replicas > 1 and self.name in TF_STRATEGIES
+
+    def prepare_dataset(self, dataset):
+        """Workers of a multi-worker run each take their share of every global batch."""
+        if self.name != "multi_worker":
+            return dataset
+        import tensorflow as tf
+
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return dataset.with_options(options)
 
 
 def check_tf_config(environ=os.environ):
@@ -117,10 +132,7 @@ def _cpu_flags():
 def check_placement_options(options, backend=None):
     """Check precision and strategy against the backend, before anything is built."""
     backend = backend or keras.backend.backend()
-    if options.precision not in PRECISIONS:
-        raise OptionError(f"--precision must be one of {', '.join(PRECISIONS)}. Received: {options.precision!r}")
-    if options.strategy not in STRATEGIES:
-        raise OptionError(f"--strategy must be one of {', '.join(STRATEGIES)}. Received: {options.strategy!r}")
+    options.validate()  # names of precisions and strategies
     if backend == "jax" and options.strategy in TF_STRATEGIES:
         raise OptionError(
             f"--strategy {options.strategy} is a tf.distribute strategy; with KERAS_BACKEND=jax use --strategy data_parallel"
@@ -165,8 +177,8 @@ def place(options, backend=None):
             strategy = tf.distribute.MultiWorkerMirroredStrategy()
             is_chief = bool(strategy.extended.should_checkpoint)
         replicas = int(strategy.num_replicas_in_sync)
-        placement = Placement(options.strategy, replicas, is_chief, strategy.scope,
-                              f"{type(strategy).__name__} with {replicas} replica(s)")
+        kind = "MirroredStrategy" if options.strategy == "mirrored" else "MultiWorkerMirroredStrategy"
+        placement = Placement(options.strategy, replicas, is_chief, strategy.scope, f"{kind} with {replicas} replica(s)")
     else:
         import contextlib
 

@@ -92,6 +92,9 @@ class Pix2Pix(keras.Model):
         self.steps_taken = keras.Variable(
             0, trainable=False, dtype="int32", aggregation="only_first_replica", name="steps_taken"
         )
+        # Both networks are built functional models; nothing is left for `fit` to build
+        # (it would otherwise trace `call` with a training batch of uint8 images).
+        self.built = True
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="vanilla", lambda_l1=100.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
@@ -139,6 +142,15 @@ class Pix2Pix(keras.Model):
         if self.encoding == "lab8":
             return color.lab8_to_network(images[..., 0:1], images[..., 1:3])
         return color.rgb_to_network(ops.clip(images / 255.0, 0.0, 1.0))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build (see `__init__`).
+
+        Keras' TensorFlow trainer otherwise takes the first batch and
+        all-reduces it across replicas just to trace the model, and under
+        MultiWorkerMirroredStrategy a collective all-reduce of uint8 images
+        fails (CollectiveReduceV2 has no uint8 kernel).
+        """
 
     def train_step(self, *args):
         return self._train_step(self, *args)

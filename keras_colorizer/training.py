@@ -41,6 +41,7 @@ class RunResult:
     checkpoint: str = None
     diverged: str = None
     interrupted: bool = False
+    model: object = None  # the trained `Pix2Pix`
 
 
 def build_models(options, synchronized_norm=False):
@@ -161,11 +162,22 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
             )
         options = dataclasses.replace(TrainOptions.from_dict(state["options"]), **changes)
         start_step = state["step"]
-        run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
     options = (options or TrainOptions()).validate()
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
     placement = distribute.place(options)
+    previous_policy = keras.config.dtype_policy()
     distribute.set_precision(options.precision)
+    try:
+        return _train(options, placement, resume, start_step, max_steps, verbose, extra_callbacks)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _train(options, placement, resume, start_step, max_steps, verbose, extra_callbacks):
+    checkpoint = run_dir = None
+    if resume is not None:
+        checkpoint = find_checkpoint(resume)
+        run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
 
     source = data_lib.open_source(
         options.data,
@@ -190,9 +202,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     )
 
     with placement.scope():
-        model = build_model(
-            options, source.encoding, steps_per_epoch, synchronized_norm=placement.replicas > 1 and placement.name in distribute.TF_STRATEGIES
-        )
+        model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
     if resume is not None:
         restore_checkpoint(model, checkpoint)
         print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
@@ -200,12 +210,24 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
         return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
 
-    train_ds = data_lib.training_dataset(
-        source, train_idx, options.image_size, options.batch_size, options.seed, options.jitter, start_step
+    train_ds = placement.prepare_dataset(
+        data_lib.training_dataset(
+            source, train_idx, options.image_size, options.batch_size, options.seed, options.jitter, start_step
+        )
     )
     val_ds = None
-    if len(val_idx):
-        val_ds = data_lib.validation_dataset(source, val_idx, options.image_size, options.batch_size)
+    if placement.replicas > 1 and len(val_idx) < options.batch_size:
+        print(
+            f"No validation scores: {len(val_idx)} validation photo(s) make no whole batch of {options.batch_size} "
+            f"to split over {placement.replicas} replicas.",
+            flush=True,
+        )
+    elif len(val_idx):
+        val_ds = placement.prepare_dataset(
+            data_lib.validation_dataset(
+                source, val_idx, options.image_size, options.batch_size, whole_batches=placement.replicas > 1
+            )
+        )
     # Validation photos first; training photos fill the grid where too few are held out.
     sample_idx = list(val_idx[: options.samples]) + list(train_idx[: max(0, options.samples - len(val_idx))])
     sample_names = [source.name(i) + ("" if i in val_idx else " (train)") for i in sample_idx]
@@ -255,4 +277,5 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         checkpoint=state.last_checkpoint,
         diverged=state.diverged,
         interrupted=state.interrupted,
+        model=model,
     )

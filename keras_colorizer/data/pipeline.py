@@ -119,13 +119,17 @@ def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=Tru
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def validation_dataset(source, indices, image_size, batch_size):
-    """Centre crops of the validation photos, in order, as uint8 batches."""
+def validation_dataset(source, indices, image_size, batch_size, whole_batches=False):
+    """Centre crops of the validation photos, in order, as uint8 batches.
+
+    `whole_batches` drops a last partial batch (several replicas must each
+    get a share of every batch).
+    """
     indices = np.asarray(indices, dtype=np.int64)
     load = _loader(source, image_size)
     dataset = tf.data.Dataset.from_tensor_slices(indices)
     dataset = dataset.map(lambda i: _center_crop(load(i), image_size), num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return dataset.batch(batch_size, drop_remainder=whole_batches).prefetch(tf.data.AUTOTUNE)
 
 
 def load_crops(source, indices, image_size):

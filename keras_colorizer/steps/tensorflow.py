@@ -11,15 +11,32 @@ import tensorflow as tf
 from keras import ops
 
 
-def _per_replica(loss):
+def _for_gradients(optimizer, loss):
+    """This replica's share of the loss, scaled by the optimizer's loss scale (call it under the tape)."""
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss if replicas == 1 else loss * (1.0 / replicas)
+    if replicas > 1:
+        loss = loss * (1.0 / replicas)
+    return optimizer.scale_loss(loss)
 
 
-def _minimize(optimizer, tape, loss, variables):
-    """Gradients of the (replica-share, loss-scaled) loss, applied; a LossScaleOptimizer unscales them."""
-    scaled = optimizer.scale_loss(_per_replica(loss))
-    optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+def _apply(optimizer, tape, scaled_loss, variables):
+    """Apply the gradients of a scaled loss; a LossScaleOptimizer unscales them (and skips overflows)."""
+    optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
+
+
+def _logs(logs):
+    """Logs shaped for Keras' reduction across workers.
+
+    Under MultiWorkerMirroredStrategy Keras 3 reduces step outputs with
+    `strategy.reduce("MEAN", v, axis=0)`, which fails on scalars ("Invalid
+    reduction dimension 0 for input with 0 dimensions", tensorflow/tensorflow
+    issue 72388). A length-1 axis gives it the axis it reduces over; the
+    result is the same scalar mean.
+    """
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+        return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
 
 
 def train_step(model, batch):
@@ -31,14 +48,16 @@ def train_step(model, batch):
                 real_logits = model.discriminator([l_norm, ab_real], training=True)
                 fake_logits = model.discriminator([l_norm, ops.stop_gradient(ab_fake)], training=True)
                 d_loss, d_real, d_fake = model.discriminator_loss(real_logits, fake_logits)
-            _minimize(model.d_optimizer, d_tape, d_loss, model.discriminator.trainable_variables)
+                d_scaled = _for_gradients(model.d_optimizer, d_loss)
+            _apply(model.d_optimizer, d_tape, d_scaled, model.discriminator.trainable_variables)
 
         fooled_logits = model.discriminator([l_norm, ab_fake], training=True)
         g_loss, g_gan, g_l1 = model.generator_loss(fooled_logits, ab_fake, ab_real, model.gan_weight)
-    _minimize(model.g_optimizer, g_tape, g_loss, model.generator.trainable_variables)
+        g_scaled = _for_gradients(model.g_optimizer, g_loss)
+    _apply(model.g_optimizer, g_tape, g_scaled, model.generator.trainable_variables)
     model.steps_taken.assign_add(1)
-    return model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1})
+    return _logs(model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1}))
 
 
 def test_step(model, batch):
-    return model.score_batch(batch)
+    return _logs(model.score_batch(batch))
