@@ -53,9 +53,9 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_FILE))
     store = {}
     for prefix, optimizer in (("g", model.g_optimizer), ("d", model.d_optimizer)):
-        own = {}
-        optimizer.save_own_variables(own)
-        store.update({f"{prefix}/{k}": np.asarray(v) for k, v in own.items()})
+        # All of `variables`, in order: a LossScaleOptimizer's own `save_own_variables`
+        # leaves out its inner optimizer's, or the other way round.
+        store.update({f"{prefix}/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **store)
     write_json(os.path.join(tmp, STATE_FILE), {"step": step, "epoch": int(epoch), "options": dict(options)})
     if os.path.exists(final):

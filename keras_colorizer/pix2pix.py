@@ -115,9 +115,10 @@ class Pix2Pix(keras.Model):
         self.lambda_l1 = float(lambda_l1)
 
     def build_optimizers(self):
-        """Create both optimizers' variables (needed before restoring their state)."""
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        """Create both optimizers' variables (needed before restoring their state); once."""
+        for optimizer, network in ((self.g_optimizer, self.generator), (self.d_optimizer, self.discriminator)):
+            if not optimizer.built:  # a LossScaleOptimizer would add its variables again
+                optimizer.build(network.trainable_variables)
 
     @property
     def metrics(self):

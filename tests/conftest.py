@@ -27,9 +27,10 @@ def tiny_options(tmp_path, **overrides):
     return TrainOptions(**values)
 
 
-def run_cli(*args, cwd=REPO, timeout=600, input_signal=None):
+def run_cli(*args, cwd=REPO, timeout=600, input_signal=None, extra_env=None):
     """Run a command line of this project in a fresh Python; return CompletedProcess."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CONFIG", "KERAS_BACKEND")}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", **(extra_env or {}))
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )

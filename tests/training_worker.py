@@ -21,7 +21,12 @@ def main(argv=None):
     parser.add_argument("--resume", help="a run folder to continue")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--logical-cpus", type=int, default=0, help="split the CPU into this many logical devices")
-    parser.add_argument("--save", required=True, help=".npz to write")
+    parser.add_argument("--save", help=".npz to write")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cli_args = None
+    if "--cli" in argv:  # `--cli ARGS...`: run train.py with ARGS instead
+        cli_args = argv[argv.index("--cli") + 1 :]
+        argv = argv[: argv.index("--cli")]
     args = parser.parse_args(argv)
 
     if args.logical_cpus:
@@ -29,6 +34,11 @@ def main(argv=None):
 
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
+
+    if cli_args is not None:
+        from keras_colorizer.cli.train import main as train_main
+
+        return train_main(cli_args)
 
     import keras
     import numpy as np
