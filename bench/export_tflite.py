@@ -25,7 +25,7 @@ from common import REPO, SHARED, report
 def make_checkpoint(preset, size, folder):
     from keras_colorizer.checkpoint import save_checkpoint
     from keras_colorizer.config import TrainOptions
-    from keras_colorizer.training import build_model
+    from keras_colorizer.assemble import build_model
 
     options = TrainOptions(preset=preset, image_size=size, ngf=64, ndf=64, batch_size=1, epochs=1, steps_per_epoch=1)
     model = build_model(options, "rgb", steps_per_epoch=1)

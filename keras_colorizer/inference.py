@@ -120,7 +120,7 @@ class Colorizer:
     @classmethod
     def from_checkpoint(cls, path):
         """From a run folder (its latest checkpoint) or a checkpoint folder."""
-        from keras_colorizer.training import build_models
+        from keras_colorizer.assemble import build_models
 
         checkpoint = find_checkpoint(path)
         options = TrainOptions.from_dict(read_state(checkpoint)["options"])

@@ -65,7 +65,7 @@ def test_mirrored_on_two_cpu_replicas_updates_like_one_device(mirrored_and_singl
 
 
 def _initial_weights(options):
-    from keras_colorizer.training import build_models
+    from keras_colorizer.assemble import build_models
     import keras
 
     keras.utils.set_random_seed(options.seed)
@@ -79,7 +79,7 @@ def _initial_weights(options):
 
 def test_checkpoint_written_under_a_strategy_restores_without_one(mirrored_and_single):
     from keras_colorizer.checkpoint import restore_checkpoint
-    from keras_colorizer.training import build_model
+    from keras_colorizer.assemble import build_model
 
     mirrored, _ = mirrored_and_single["mirrored"]
     checkpoint = str(mirrored["checkpoint"])

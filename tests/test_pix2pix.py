@@ -13,7 +13,8 @@ from keras_colorizer.models import build_discriminator, build_generator
 from keras_colorizer.losses import gan_loss, psnr
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
-from keras_colorizer.training import build_model, train
+from keras_colorizer.assemble import build_model
+from keras_colorizer.training import train
 from tests.conftest import tiny_options
 from tests.conftest import real_crops
 

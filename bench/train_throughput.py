@@ -1,0 +1,166 @@
+"""Training throughput: images/s and step time through `model.fit`, next to the PyTorch reference.
+
+usage: python bench/train_throughput.py [--backend tensorflow|jax] [--preset unet_256]
+           [--size 256] [--batch 1] [--precision float32] [--strategy none]
+           [--jit-compile | --no-jit-compile] [--steps-per-execution 1]
+           [--steps 10] [--warmup 3] [--logical-cpus N] [--no-reference]
+
+Builds the models as `train.py` does (`keras_colorizer.assemble.build_model`,
+under the strategy's scope and the precision policy) and runs `model.fit` on
+uint8 images held in memory, so the figure is the training step itself: Lab
+conversion, discriminator update, generator update. Steps are timed by a
+callback after `--warmup` steps of tracing and compilation. The JAX backend
+needs no TensorFlow here. Then, where PyTorch is installed, the reference
+../shared/bench/ref_pix2pix_torch.py runs with the same shape in the same
+call (`--amp` for its bfloat16 autocast when --precision is mixed_bfloat16).
+Prints one JSON line.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("tensorflow", "jax"), default=os.environ.get("KERAS_BACKEND", "tensorflow"))
+    parser.add_argument("--preset", default="unet_256")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--ndf", type=int, default=64)
+    parser.add_argument("--precision", default="float32")
+    parser.add_argument("--strategy", default=None, help="default: none (data_parallel with JAX and several devices)")
+    parser.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation)")
+    parser.add_argument("--logical-cpus", type=int, default=0, help="split the CPU into N logical devices (TensorFlow)")
+    parser.add_argument("--no-reference", action="store_true")
+    return parser.parse_args()
+
+
+def device_description(backend):
+    if backend == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return f"{len(jax.devices())} x {device.device_kind} ({device.platform})"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"{len(gpus)} x {tf.config.experimental.get_device_details(gpus[0]).get('device_name', 'GPU')}"
+    return f"CPU ({len(tf.config.list_logical_devices('CPU'))} logical device(s))"
+
+
+class StepTimer:
+    """Wall time of each `fit` call into the compiled step, waiting for its result."""
+
+    def __init__(self):
+        import keras
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_begin(cb, batch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_train_batch_end(cb, batch, logs=None):
+                float(logs["g_l1"])  # the step has finished when its loss is readable
+                self.times.append(time.perf_counter() - self._start)
+
+        self.times = []
+        self.callback = Callback()
+
+
+def keras_throughput(args):
+    if args.logical_cpus:
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
+    import keras
+    import numpy as np
+
+    from keras_colorizer import distribute
+    from keras_colorizer.assemble import build_model, resolve_jit_compile
+    from keras_colorizer.config import TrainOptions
+
+    strategy = args.strategy or "none"
+    options = TrainOptions(
+        preset=args.preset, image_size=args.size, batch_size=args.batch, ngf=args.ngf, ndf=args.ndf,
+        precision=args.precision, strategy=strategy, jit_compile=args.jit_compile,
+        steps_per_execution=args.steps_per_execution, epochs=1,
+    ).validate()
+    placement = distribute.place(options)
+    distribute.set_precision(options.precision)
+    steps = args.warmup + args.steps
+    with placement.scope():
+        model = build_model(options, "rgb", steps_per_epoch=steps, synchronized_norm=placement.synchronized_norm)
+    images = np.random.default_rng(0).integers(0, 256, (args.batch * steps, args.size, args.size, 3), dtype=np.uint8)
+    timer = StepTimer()
+    model.fit(images, batch_size=args.batch, epochs=1, steps_per_epoch=steps // args.steps_per_execution * args.steps_per_execution,
+              shuffle=False, verbose=0, callbacks=[timer.callback])
+    executions = timer.times[max(1, args.warmup // args.steps_per_execution):]
+    step_s = statistics.median(executions) / args.steps_per_execution
+    return {
+        "impl": f"keras-{keras.backend.backend()}",
+        "device": device_description(keras.backend.backend()),
+        "replicas": placement.replicas,
+        "strategy": placement.name,
+        "precision": args.precision,
+        "jit_compile": resolve_jit_compile(options),
+        "steps_per_execution": args.steps_per_execution,
+        "train_step_ms": round(step_s * 1e3, 1),
+        "train_images_per_s": round(args.batch / step_s, 2),
+        "timed_steps": len(executions) * args.steps_per_execution,
+    }
+
+
+def torch_reference(args):
+    """The PyTorch reference with the same shape, in a process of its own; or why it was skipped."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import SHARED
+
+    script = SHARED / "bench" / "ref_pix2pix_torch.py"
+    try:
+        import torch
+    except ImportError:
+        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
+    if not script.is_file():
+        return {"skipped": f"{script} not found"}
+    downs = {"unet_256": 8, "unet_128": 7}[args.preset]
+    command = [sys.executable, str(script), "--size", str(args.size), "--batch", str(args.batch),
+               "--steps", str(args.steps), "--infer", "3", "--downs", str(downs), "--ngf", str(args.ngf),
+               "--device", "cuda" if torch.cuda.is_available() else "cpu"]
+    if args.precision == "mixed_bfloat16":
+        command.append("--amp")
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    args = parse_args()
+    os.environ["KERAS_BACKEND"] = args.backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import report
+
+    result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_throughput(args)}
+    if not args.no_reference:
+        result["torch"] = torch_reference(args)
+        if "train_step_ms" in result["torch"]:
+            result["step_time_ratio_keras_over_torch"] = round(
+                result["keras"]["train_step_ms"] / result["torch"]["train_step_ms"], 3
+            )
+            result["images_per_s_ratio_keras_over_torch"] = round(
+                result["keras"]["train_images_per_s"] / result["torch"]["train_images_per_s"], 3
+            )
+    report(result)
+
+
+if __name__ == "__main__":
+    main()
