@@ -8,6 +8,7 @@ TensorFlow).
 import keras
 
 from keras_colorizer.models import build_discriminator, build_generator
+from keras_colorizer.optimizers import FusedAdam
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
 
@@ -64,7 +65,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
 
     def adam(name):
         schedule = ConstantThenLinearDecay(options.lr, constant_steps, decay_steps)
-        optimizer = keras.optimizers.Adam(schedule, beta_1=options.beta1, beta_2=0.999, name=name)
+        optimizer = FusedAdam(schedule, beta_1=options.beta1, beta_2=0.999, name=name)
         if options.precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
         return optimizer
