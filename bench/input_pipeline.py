@@ -10,7 +10,9 @@ Measures, on this machine:
   for comparison, a first pass that decodes the files (no scan cache);
 - the Kaggle npy layout at full size (25,000 images of 224x224, 3.7 GB, written
   once to --npy-dir), streamed from memory-mapped arrays: images/s and the
-  growth of resident memory over the whole pass.
+  growth of resident memory over the whole pass; then read into memory as
+  `--cache` does, and a second pass from there. The host crops these at
+  their own size (the training step resizes them), see data/pipeline.py.
 The pipeline hands uint8 batches to the model (the Lab conversion runs in the
 training step), which is what is timed here. Prints one JSON line.
 """
@@ -112,9 +114,16 @@ def main():
     with PeakRss() as peak:
         rate = throughput(dataset, len(kaggle) // args.batch)
     results["npy_images"] = len(kaggle)
+    results["npy_batch_shape"] = list(next(iter(dataset)).shape)  # host crops; the step resizes to --size
     results["npy_images_per_s"] = round(rate, 1)
     results["npy_peak_rss_growth_mb"] = round((peak.peak - rss_before) / 2**20, 1)
     results["npy_peak_rss_mb"] = round(peak.peak / 2**20, 1)
+    del kaggle, dataset
+    start = time.perf_counter()
+    cached = open_source(args.npy_dir, cache=True)  # --cache: the arrays read into memory
+    results["npy_cache_load_seconds"] = round(time.perf_counter() - start, 1)
+    dataset = training_dataset(cached, range(len(cached)), args.size, args.batch, seed=0)
+    results["npy_cached_images_per_s"] = round(throughput(dataset, len(cached) // args.batch), 1)
     report(results)
 
 
