@@ -151,3 +151,16 @@ def test_colorize_command_with_a_missing_model_exits_2(tmp_path):
     result = run_cli("-m", "keras_colorizer.cli.colorize", str(tmp_path / "a.png"), "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     assert error_lines(result.stderr) == [f"error: {tmp_path / 'nope'}: no such run or checkpoint"]
+
+
+def test_run_options_parse_to_their_types():
+    from keras_colorizer.cli.train import build_parser, options_from_args
+
+    args = build_parser().parse_args(
+        ["--cache", "--no-jit-compile", "--steps-per-execution", "4", "--strategy", "mirrored", "--precision", "mixed_float16"]
+    )
+    given, options = options_from_args(args)
+    assert options.cache is True and options.jit_compile is False and options.steps_per_execution == 4
+    assert options.strategy == "mirrored" and options.precision == "mixed_float16"
+    _, defaults = options_from_args(build_parser().parse_args([]))
+    assert defaults.cache is None and defaults.jit_compile is None  # decided by the source and the backend

@@ -222,3 +222,38 @@ def test_folder_scan_keeps_photos_in_memory_within_the_budget(tmp_path):
     assert min(cached.load(0, 72).shape[:2]) == 72
     over = open_source(tmp_path, cache_short_side=72, cache_budget_bytes=20_000)
     assert over._cache is None  # over budget: nothing kept, files are read as training goes
+
+
+def test_cache_option_reads_kaggle_arrays_into_memory_and_refuses_what_does_not_fit(tmp_path):
+    write_kaggle_layout(tmp_path)
+    mapped = open_source(tmp_path)
+    cached = open_source(tmp_path, cache=True)
+    assert isinstance(mapped.l, np.memmap) and not isinstance(cached.l, np.memmap)
+    assert not any(isinstance(a, np.memmap) for a in cached.ab)
+    np.testing.assert_array_equal(cached.load(4), mapped.load(4))
+    with pytest.raises(DataError, match="--cache: the arrays need .* GiB but .* GiB of memory is available"):
+        KaggleNpy(tmp_path, in_memory=True, memory_bytes=1000)
+
+
+def test_cache_option_on_a_folder_keeps_every_photo_or_fails_up_front(tmp_path):
+    write_photo_folder(tmp_path)
+    kept = open_source(tmp_path, cache_short_side=72, cache_budget_bytes=0, cache=True)  # budget: free memory
+    assert len(kept._cache) == len(kept)
+    assert open_source(tmp_path, cache_short_side=72, cache_budget_bytes=10 * 2**20, cache=False)._cache is None
+    with pytest.raises(DataError, match="--cache: the photos at short side 72 need more than"):
+        PhotoFolder(tmp_path, cache_short_side=72, cache_budget_bytes=20_000, require_cache=True)
+
+
+def test_fixed_size_sources_are_cropped_on_the_host_at_their_own_size(tmp_path):
+    from keras_colorizer.data.pipeline import host_crop_size
+
+    write_kaggle_layout(tmp_path)  # 224x224 arrays
+    kaggle = open_source(tmp_path)
+    # jitter at 256: resize 224 -> 286 then crop 256 covers a 201x201 window of the 224 image
+    assert host_crop_size(kaggle, 256, jitter=True) == (None, 201)
+    assert host_crop_size(kaggle, 256, jitter=False) == (None, 224)
+    assert host_crop_size(kaggle, 128, jitter=True) == (None, 201)
+    batch = next(iter(training_dataset(kaggle, range(len(kaggle)), 256, batch_size=2, seed=0)))
+    assert batch.shape == (2, 201, 201, 3) and batch.dtype == np.uint8
+    photos = open_source(None)
+    assert host_crop_size(photos, 256, jitter=True) == (286, 256)

@@ -178,3 +178,16 @@ def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it(tmp_path):
 def test_resize_upsampling_trains_and_validates_through_fit(tmp_path):
     result = train(tiny_options(tmp_path, upsample="resize", val_split=0.3), verbose=0)
     assert result.steps == 2 and "val_psnr" in result.history
+
+
+def test_training_step_resizes_host_crops_to_the_training_size():
+    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4), image_size=64)
+    crops = real_crops(2, 100)
+    l_norm, ab_norm = model.to_lab(tf.constant(crops))
+    assert tuple(l_norm.shape) == (2, 64, 64, 1) and tuple(ab_norm.shape) == (2, 64, 64, 2)
+    resized = tf.image.resize(tf.cast(crops, tf.float32), (64, 64), antialias=True) / 255.0
+    expected_l, expected_ab = color.rgb_to_network(tf.clip_by_value(resized, 0.0, 1.0))
+    np.testing.assert_allclose(np.asarray(l_norm), np.asarray(expected_l), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(ab_norm), np.asarray(expected_ab), atol=1e-5)
+    same_size = model.to_lab(tf.constant(real_crops(1, 64)))[0]
+    np.testing.assert_allclose(np.asarray(same_size), np.asarray(color.rgb_to_network(real_crops(1, 64))[0]), atol=1e-6)

@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import sys
+from typing import Optional
 
 from keras_colorizer.cli.common import fail, quiet_tensorflow
 from keras_colorizer.config import FULL_RUN_HINT, TrainOptions
@@ -28,7 +29,7 @@ def build_parser():
         help_text = field.metadata.get("help", "")
         if "default" not in help_text:
             help_text += f" (default: {getattr(defaults, field.name)})"
-        if field.type is bool or isinstance(getattr(defaults, field.name), bool):
+        if field.type in (bool, Optional[bool]):
             parser.add_argument(
                 flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
                 help=help_text,
