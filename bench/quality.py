@@ -30,7 +30,7 @@ def parse_set(values):
         if key not in fields:
             raise SystemExit(f"error: --set {item}: unknown option {key!r}")
         default = getattr(TrainOptions(), key)
-        if isinstance(default, bool):
+        if isinstance(default, bool) or key in ("cache", "jit_compile"):
             overrides[key] = raw.lower() in ("1", "true", "yes")
         elif isinstance(default, int) or key in ("levels", "decay_epochs", "steps_per_epoch"):
             overrides[key] = int(raw)
