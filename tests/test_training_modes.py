@@ -121,3 +121,19 @@ def test_jax_data_parallel_over_two_devices_trains_like_one(tmp_path):
         # whose gradients are near zero differ by up to ~1e-4: Adam divides by
         # sqrt(v), which magnifies the order in which the devices' sums were added.
         np.testing.assert_allclose(parallel[key], single[key], atol=1e-5 if key.startswith("g") else 5e-4, err_msg=key)
+
+
+def test_mixed_bfloat16_trains_without_loss_scaling(tmp_path):
+    from keras_colorizer import distribute
+    from keras_colorizer.config import OptionError, TrainOptions
+
+    try:
+        distribute.check_bfloat16_support("tensorflow")
+    except OptionError as error:
+        pytest.skip(f"this machine has no bfloat16 arithmetic: {error}")
+    result = train(tiny_options(tmp_path, precision="mixed_bfloat16"), verbose=0)
+    model = result.model
+    assert model.generator.get_layer("down2_conv").compute_dtype == "bfloat16"
+    assert not isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)  # bfloat16 has float32's range
+    assert result.steps == 2 and all(np.isfinite(v).all() for v in result.history.values())
+    assert TrainOptions.load(os.path.join(result.run_dir, "options.json")).precision == "mixed_bfloat16"
