@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,3 +30,30 @@ def machine():
 def report(values):
     """Print one JSON line with the machine added."""
     print(json.dumps({"machine": machine(), **values}))
+
+
+def torch_reference(preset, size, batch, steps, infer, ngf=64, amp=False):
+    """Run ../shared/bench/ref_pix2pix_torch.py with this shape in its own process; its JSON, or why it was skipped."""
+    script = SHARED / "bench" / "ref_pix2pix_torch.py"
+    try:
+        import torch
+    except ImportError:
+        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
+    if not script.is_file():
+        return {"skipped": f"{script} not found"}
+    downs = {"unet_256": 8, "unet_128": 7}[preset]
+    command = [sys.executable, str(script), "--size", str(size), "--batch", str(batch), "--steps", str(steps),
+               "--infer", str(infer), "--downs", str(downs), "--ngf", str(ngf),
+               "--device", "cuda" if torch.cuda.is_available() else "cpu"]
+    if amp:
+        command.append("--amp")
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def add_ratios(result, names):
+    """Add `<name>_ratio_keras_over_torch` for each figure both sides measured."""
+    keras_side, torch_side = result["keras"], result.get("torch", {})
+    for name in names:
+        if name in keras_side and name in torch_side:
+            result[f"{name}_ratio_keras_over_torch"] = round(keras_side[name] / torch_side[name], 3)

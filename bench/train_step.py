@@ -11,15 +11,12 @@ the same shape where PyTorch is installed. Prints one JSON line.
 """
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
 
-from common import SHARED, report
+from common import add_ratios, report, torch_reference
 
 
 def keras_timings(args):
@@ -66,23 +63,6 @@ def keras_timings(args):
     }
 
 
-def torch_timings(args):
-    script = SHARED / "bench" / "ref_pix2pix_torch.py"
-    try:
-        import torch  # noqa: F401 - only to see whether PyTorch is installed
-    except ImportError:
-        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
-    if not script.is_file():
-        return {"skipped": f"{script} not found"}
-    downs = {"unet_256": 8, "unet_128": 7}[args.preset]
-    out = subprocess.run(
-        [sys.executable, str(script), "--size", str(args.size), "--batch", str(args.batch),
-         "--steps", str(args.steps), "--infer", str(args.infer), "--downs", str(downs), "--ngf", str(args.ngf)],
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="unet_256")
@@ -96,14 +76,8 @@ def main():
     args = parser.parse_args()
     result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_timings(args)}
     if not args.no_reference:
-        result["torch"] = torch_timings(args)
-        if "train_step_ms" in result["torch"]:
-            result["step_time_ratio_keras_over_torch"] = round(
-                result["keras"]["train_step_ms"] / result["torch"]["train_step_ms"], 3
-            )
-            result["infer_time_ratio_keras_over_torch"] = round(
-                result["keras"]["infer_ms"] / result["torch"]["infer_ms"], 3
-            )
+        result["torch"] = torch_reference(args.preset, args.size, args.batch, args.steps, args.infer, args.ngf)
+        add_ratios(result, ("train_step_ms", "infer_ms"))
     report(result)
 
 

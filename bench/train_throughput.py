@@ -17,10 +17,8 @@ Prints one JSON line.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -120,45 +118,18 @@ def keras_throughput(args):
     }
 
 
-def torch_reference(args):
-    """The PyTorch reference with the same shape, in a process of its own; or why it was skipped."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import SHARED
-
-    script = SHARED / "bench" / "ref_pix2pix_torch.py"
-    try:
-        import torch
-    except ImportError:
-        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
-    if not script.is_file():
-        return {"skipped": f"{script} not found"}
-    downs = {"unet_256": 8, "unet_128": 7}[args.preset]
-    command = [sys.executable, str(script), "--size", str(args.size), "--batch", str(args.batch),
-               "--steps", str(args.steps), "--infer", "3", "--downs", str(downs), "--ngf", str(args.ngf),
-               "--device", "cuda" if torch.cuda.is_available() else "cpu"]
-    if args.precision == "mixed_bfloat16":
-        command.append("--amp")
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main():
     args = parse_args()
     os.environ["KERAS_BACKEND"] = args.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from common import report
+    from common import add_ratios, report, torch_reference
 
     result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_throughput(args)}
     if not args.no_reference:
-        result["torch"] = torch_reference(args)
-        if "train_step_ms" in result["torch"]:
-            result["step_time_ratio_keras_over_torch"] = round(
-                result["keras"]["train_step_ms"] / result["torch"]["train_step_ms"], 3
-            )
-            result["images_per_s_ratio_keras_over_torch"] = round(
-                result["keras"]["train_images_per_s"] / result["torch"]["train_images_per_s"], 3
-            )
+        amp = args.precision == "mixed_bfloat16"  # the reference's bfloat16 autocast
+        result["torch"] = torch_reference(args.preset, args.size, args.batch, args.steps, 3, args.ngf, amp=amp)
+        add_ratios(result, ("train_step_ms", "train_images_per_s"))
     report(result)
 
 
