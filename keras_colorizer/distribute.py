@@ -40,6 +40,11 @@ class Placement:
         """Batch norm over the global batch: tf.distribute replicas would each see only their share."""
         return self.replicas > 1 and self.name in TF_STRATEGIES
 
+    def release(self):
+        """Undo what `place` set globally (the JAX distribution), so a later run in this process starts clean."""
+        if self.name == "data_parallel":
+            keras.distribution.set_distribution(None)
+
     def prepare_dataset(self, dataset):
         """Workers of a multi-worker run each take their share of every global batch."""
         if self.name != "multi_worker":

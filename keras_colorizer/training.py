@@ -75,7 +75,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     Returns:
         A `RunResult`.
     """
-    start_step = 0
+    start_step, checkpoint = 0, None
     if resume is not None:
         checkpoint = find_checkpoint(resume)
         state = read_state(checkpoint)
@@ -97,16 +97,15 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     previous_policy = keras.config.dtype_policy()
     distribute.set_precision(options.precision)
     try:
-        return _train(options, placement, resume, start_step, max_steps, verbose, extra_callbacks)
+        return _train(options, placement, checkpoint, start_step, max_steps, verbose, extra_callbacks)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+        placement.release()
 
 
-def _train(options, placement, resume, start_step, max_steps, verbose, extra_callbacks):
-    checkpoint = run_dir = None
-    if resume is not None:
-        checkpoint = find_checkpoint(resume)
-        run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
+def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra_callbacks):
+    resume = checkpoint is not None
+    run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint))) if resume else None
 
     source = data_lib.open_source(
         options.data,
@@ -121,7 +120,7 @@ def _train(options, placement, resume, start_step, max_steps, verbose, extra_cal
         # Other workers of a multi-worker run train in step with the chief;
         # only the chief writes the run folder.
         run_dir = tempfile.mkdtemp(prefix="keras_colorizer_worker_")
-    elif resume is None:
+    elif not resume:
         run_dir = new_run_dir(options.out, options.name)
     options.save(os.path.join(run_dir, "options.json"))
     print(
@@ -132,7 +131,7 @@ def _train(options, placement, resume, start_step, max_steps, verbose, extra_cal
 
     with placement.scope():
         model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
-    if resume is not None:
+    if resume:
         restore_checkpoint(model, checkpoint)
         print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
     if start_step >= total_steps:
@@ -182,7 +181,7 @@ def _train(options, placement, resume, start_step, max_steps, verbose, extra_cal
                 names=sample_names,
                 state=state,
             ),
-            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume is not None),
+            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume),
             keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
         ]
     callbacks += list(extra_callbacks)
