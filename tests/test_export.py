@@ -40,7 +40,8 @@ def test_export_writes_the_serving_layout_tflite_files_and_a_report(exported):
     assert "| artifact |" in (out / "report.md").read_text()
     int8 = next(row for row in report if row["artifact"].endswith("int8.tflite"))
     print("int8 agreement", int8["agreement_psnr_db"])
-    assert int8["agreement_psnr_db"] > 25.0  # the colour conversion stays float
+    # The issue's target; with the first layer quantized it was under 30 dB.
+    assert int8["agreement_psnr_db"] >= 35.0
     assert "[tflite] converting int8" in result.stdout and f"Wrote {out}" in result.stdout
     assert not [p for p in os.listdir(out.parent) if ".tmp-" in p]
 
@@ -212,3 +213,45 @@ def test_export_with_no_usable_calibration_photos_exits_2(tmp_path, trained_run)
     assert result.returncode == 2
     assert "no usable colour photo" in error_lines(result.stderr)[0]
     assert not (tmp_path / "out").exists() and not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_int8_keeps_the_first_layer_accurate_beside_a_wide_decoder_tensor(trained_run, tmp_path):
+    """Trained generators' case: the first conv's outputs (about +-0.2) sit in the outer skip
+    concatenation beside a decoder tensor some 40x wider, and the quantizer gives both one
+    scale. The encoder reads that first layer too, so coarse int8 there spoils every deeper
+    feature. A two-step model has no such spread, so it is made here from measurements.
+    """
+    import keras
+
+    from export.generator import load_float32_generator
+    from export.graphs import gray_lightness_table, to_gray
+    from export.report import keras_reference, run_tflite, score
+    from export.tflite import convert_variants
+
+    photos = real_crops(12, 64)
+    gray = to_gray(photos)
+    l_norm = (gray_lightness_table().numpy()[gray.astype(np.int32)] / 50.0 - 1.0)[..., None].astype(np.float32)
+    generator, _, _ = load_float32_generator(trained_run.run_dir)
+    probe = keras.Model(generator.input, [generator.get_layer(n).output for n in ("down1_conv", "up2_norm", "up1_conv")])
+    skip, decoder, _ = [t.numpy() for t in probe(l_norm)]
+    # Widen the decoder tensor to 40x the first layer's range, and undo it in the conv that
+    # reads it (ReLU commutes with a positive scale); the skip's own weights are zeroed so
+    # that the output depends on the encoder path this test is about.
+    spread = 40.0 * np.abs(skip).max() / np.abs(decoder).max()
+    norm, up1 = generator.get_layer("up2_norm"), generator.get_layer("up1_conv")
+    norm.gamma.assign(norm.gamma * spread)
+    norm.beta.assign(norm.beta * spread)
+    kernel = up1.kernel.numpy()  # Conv2DTranspose: (h, w, out, in), the skip's channels first
+    channels = skip.shape[-1]
+    kernel = np.concatenate([np.zeros_like(kernel[..., :channels]), kernel[..., channels:] / spread], axis=-1)
+    up1.kernel.assign(kernel)
+    gain = 1.0 / probe(l_norm)[2].numpy().std()  # a two-step model's ab are near 0: give them a spread
+    up1.kernel.assign(kernel * gain)
+    up1.bias.assign(up1.bias * gain)
+
+    paths = convert_variants(generator, 64, ["int8"], gray[:8], str(tmp_path), {}, progress=lambda _: None)
+    reference = keras_reference(generator, 64, photos[8:])
+    assert reference["ab"].std() > 0.2  # colours that vary, so agreement means something
+    scores = score(run_tflite(paths["int8"], reference), reference, photos[8:])
+    # The issue's target. With the first layer quantized this model gave 33.9 dB, a trained one 28.6.
+    assert scores["agreement_psnr_db"] >= 35.0, scores
