@@ -19,10 +19,11 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from export.graphs import MobileModule
 
-# int16x8 is not offered yet: quantized with the colour ops it gives files whose
+# int16x8 is not offered: quantized with the colour ops it gives files whose
 # SELECT_V2 mixes INT16 and FLOAT32 inputs and fail to load; through the
 # quantizer below its int16 convolutions get a non-zero zero point, which the
-# kernels refuse. See the export issue's notes.
+# kernels refuse. The generator alone converts, but runs on reference kernels,
+# 47x slower than float32 on a CPU. See docs/benchmarks.md.
 VARIANTS = ("float32", "float16", "dynamic", "int8")
 QUANTIZED = {"int8": _types_pb2.QUANTIZED_INT8}
 SIGNATURES = ("colorize", "predict_ab")
