@@ -102,16 +102,28 @@ def quantize_network(calibrated, variant, network_name):
     nothing quantized). The agreement went from 28.6 to 46.9 dB, for one conv
     with one input channel run in float (docs/benchmarks.md).
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from tensorflow.lite.tools import flatbuffer_utils
 
-    names = [t["name"] for t in Interpreter(model_content=calibrated).get_tensor_details()]
-    in_network = [n for n in names if n and (f"{network_name}/" in n or n.startswith(network_name))]
-    colour_nodes = sorted(set(filter(None, names)) - set(in_network))
-    first_layer = [n for n in in_network if any(f"/{layer}" in n for layer in FLOAT_LAYERS)]
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
+    float_nodes = []
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors:
+            name = tensor.name.decode()
+            in_network = f"{network_name}/" in name or name.startswith(network_name)
+            if not in_network or any(f"/{layer}" in name for layer in FLOAT_LAYERS):
+                float_nodes.append(name)
+                # Without its calibrated range the quantizer cannot put a
+                # quantize-dequantize pair on the tensor either: the gray
+                # image's L, which feeds the network and the colour ops, went
+                # through int8 on its way to the colour ops once those were
+                # plain arithmetic (7 dB agreement).
+                if not in_network:
+                    tensor.quantization = None
+    stripped = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     return _tflite_convert.mlir_quantize(
-        calibrated,
+        stripped,
         inference_type=QUANTIZED[variant],
-        denylisted_nodes=colour_nodes + first_layer,
+        denylisted_nodes=sorted(set(filter(None, float_nodes))),
     )
 
 

@@ -36,6 +36,7 @@ LAB8_L_SCALE = 255.0 / 100.0
 LAB8_AB_OFFSET = 128.0
 
 _EPS = 1e-8
+_DELTA = 6.0 / 29.0  # where CIELAB's f switches from the cube root to its linear part
 
 
 def _matmul_channels(x, matrix):
@@ -82,7 +83,12 @@ def lab_to_linear_rgb(lab):
     fx = a / 500.0 + fy
     fz = ops.maximum(fy - b / 200.0, 0.0)
     f = ops.concatenate([fx, fy, fz], axis=-1)
-    t = ops.where(f > 0.2068966, f * f * f, (f - 16.0 / 116.0) / 7.787)
+    # The inverse of f: f^3 above DELTA = 6/29, 3 DELTA^2 (f - 4/29) below. Written
+    # as one sum (each branch is 0 where the other applies) rather than a `where`,
+    # so the gamut fit's loop converts to arithmetic ops that XNNPACK runs in a
+    # TFLite file (comparisons and SELECT fall back to slower kernels).
+    cube = ops.maximum(f, _DELTA)
+    t = cube * cube * cube - _DELTA**3 + 3.0 * _DELTA**2 * (ops.minimum(f, _DELTA) - 4.0 / 29.0)
     white = ops.convert_to_tensor(D65_WHITE.astype("float32"), dtype=t.dtype)
     return _matmul_channels(t * white, RGB_FROM_XYZ)
 
@@ -99,29 +105,32 @@ def fit_ab_to_gamut(lightness, ab, iterations=8):
     ab = ops.convert_to_tensor(ab)
     tolerance = 1e-4
 
+    # Masks are 1.0 / 0.0 floats made with max, min and multiply, not booleans and
+    # `where`: the same arithmetic, but a TFLite file runs it in XNNPACK instead of
+    # falling back to slower kernels for comparisons, SELECT and REDUCE_ALL.
     def inside(scale):
         rgb = lab_to_linear_rgb(ops.concatenate([lightness, ab * scale], axis=-1))
-        ok = ops.logical_and(rgb >= -tolerance, rgb <= 1.0 + tolerance)
-        return ops.all(ok, axis=-1, keepdims=True)
+        excess = ops.maximum(ops.maximum(-tolerance - rgb, rgb - (1.0 + tolerance)), 0.0)
+        worst = ops.maximum(ops.maximum(excess[..., 0:1], excess[..., 1:2]), excess[..., 2:3])
+        return 1.0 - ops.minimum(worst * 1e12, 1.0)  # 1 inside, 0 outside by more than 1e-12
 
     full = inside(ops.ones_like(lightness))
     low, high = ops.zeros_like(lightness), ops.ones_like(lightness)
     for _ in range(iterations):
         mid = 0.5 * (low + high)
         ok = inside(mid)
-        low = ops.where(ok, mid, low)
-        high = ops.where(ok, high, mid)
-    return ab * ops.where(full, ops.ones_like(low), low)
+        low = low + ok * (mid - low)
+        high = mid + ok * (high - mid)
+    return ab * (low + full * (1.0 - low))
 
 
 def lab_to_rgb(lab):
     """CIELAB (..., 3) -> sRGB in [0, 1], clipped like `skimage.color.lab2rgb`."""
     linear = lab_to_linear_rgb(lab)
-    rgb = ops.where(
-        linear > 0.0031308,
-        1.055 * ops.power(ops.maximum(linear, 0.0031308), 1.0 / 2.4) - 0.055,
-        12.92 * linear,
-    )
+    # The sRGB curve, its two branches summed (each is 0 where the other applies;
+    # they meet within 4e-6 at the threshold), for the reason given in `lab_to_linear_rgb`.
+    threshold = 0.0031308
+    rgb = 1.055 * ops.power(ops.maximum(linear, threshold), 1.0 / 2.4) - 0.055 + 12.92 * (ops.minimum(linear, threshold) - threshold)
     return ops.clip(rgb, 0.0, 1.0)
 
 

@@ -83,3 +83,36 @@ def test_rgb_to_gray_keeps_lightness_and_drops_colour():
     lab = skcolor.rgb2lab(rgb.reshape(1, -1, 3).astype("float64")).reshape(-1, 3)
     np.testing.assert_allclose(lab_gray[:, 0], lab[:, 0], atol=0.01)
     assert np.abs(lab_gray[:, 1:]).max() < 0.01
+
+
+def test_lab_to_rgb_matches_skimage_outside_the_gamut_too():
+    """Both branches of the inverse f, also where lab2rgb has to clip."""
+    L, a, b = np.meshgrid(np.linspace(0, 100, 21), np.linspace(-120, 120, 25), np.linspace(-120, 120, 25), indexing="ij")
+    lab = np.stack([L, a, b], axis=-1).reshape(-1, 3)
+    ours = ops.convert_to_numpy(color.lab_to_rgb(lab.astype("float32")))
+    with np.errstate(all="ignore"):
+        ref = skcolor.lab2rgb(lab.reshape(1, -1, 3)).reshape(-1, 3)
+    assert np.abs(ours - ref).max() < 1e-4
+
+
+def test_fit_ab_to_gamut_keeps_colours_inside_and_shrinks_the_others_just_enough():
+    inside_lab = skcolor.rgb2lab(rgb_grid(16).reshape(1, -1, 3).astype("float64")).reshape(-1, 3).astype("float32")
+    fitted = ops.convert_to_numpy(color.fit_ab_to_gamut(inside_lab[:, :1], inside_lab[:, 1:]))
+    assert np.abs(fitted - inside_lab[:, 1:]).max() < 1e-3  # sRGB colours stay as they are
+
+    rng = np.random.default_rng(0)
+    lightness = rng.uniform(5, 95, (500, 1)).astype("float32")
+    ab = rng.uniform(-110, 110, (500, 2)).astype("float32")
+    fitted = ops.convert_to_numpy(color.fit_ab_to_gamut(lightness, ab))
+    scale = np.linalg.norm(fitted, axis=-1) / np.linalg.norm(ab, axis=-1)
+    np.testing.assert_allclose(fitted, ab * scale[:, None], atol=1e-3)  # same hue, toward gray
+    linear = ops.convert_to_numpy(color.lab_to_linear_rgb(np.concatenate([lightness, fitted], axis=-1)))
+    assert linear.min() > -1e-3 and linear.max() < 1.0 + 1e-3  # inside sRGB
+    # Just enough: the largest scale on a fine grid that stays inside, to the bisection's 1/256.
+    grid = np.linspace(0.0, 1.0, 1025, dtype="float32")
+    lab = np.concatenate([np.repeat(lightness[:, None], 1025, 1), ab[:, None] * grid[None, :, None]], axis=-1)
+    rgb = ops.convert_to_numpy(color.lab_to_linear_rgb(lab))
+    ok = np.all((rgb >= -1e-4) & (rgb <= 1 + 1e-4), axis=-1)
+    best = np.where(ok.all(axis=1), 1.0, grid[np.argmin(ok, axis=1) - 1])
+    assert (scale < 0.99).sum() > 300  # most of these colours were outside
+    assert np.all(np.abs(scale - best) <= 1 / 256 + 1 / 1024 + 1e-4), np.abs(scale - best).max()
