@@ -87,8 +87,11 @@ def quantize_network(calibrated, variant, network_name):
     values up to 100) lose most of their precision in 8 bits: quantized with
     the rest, the `colorize` output of an int8 file agreed with float32 at
     10 dB; with them left in float, at 33 dB (docs/benchmarks.md). Every
-    tensor outside the generator (`network_name`) is denylisted; this is the
-    quantizer TensorFlow's own QuantizationDebugger drives.
+    tensor outside the generator (`network_name`) is denylisted (this is the
+    quantizer TensorFlow's own QuantizationDebugger drives) and loses its
+    calibrated range: with the range kept, the quantizer put a
+    quantize-dequantize pair on the gray image's L, which feeds both the
+    network and the colour ops, and the colour ops read it in 8 bits (7 dB).
 
     The generator's first layer is kept float too (`FLOAT_LAYERS`). Its
     output is the outer skip connection, and the quantizer gives every input
@@ -109,16 +112,11 @@ def quantize_network(calibrated, variant, network_name):
     for subgraph in model.subgraphs:
         for tensor in subgraph.tensors:
             name = tensor.name.decode()
-            in_network = f"{network_name}/" in name or name.startswith(network_name)
-            if not in_network or any(f"/{layer}" in name for layer in FLOAT_LAYERS):
+            if not (f"{network_name}/" in name or name.startswith(network_name)):
+                tensor.quantization = None  # no calibrated range: no quantize-dequantize pair on it
                 float_nodes.append(name)
-                # Without its calibrated range the quantizer cannot put a
-                # quantize-dequantize pair on the tensor either: the gray
-                # image's L, which feeds the network and the colour ops, went
-                # through int8 on its way to the colour ops once those were
-                # plain arithmetic (7 dB agreement).
-                if not in_network:
-                    tensor.quantization = None
+            elif any(f"/{layer}" in name for layer in FLOAT_LAYERS):
+                float_nodes.append(name)
     stripped = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     return _tflite_convert.mlir_quantize(
         stripped,
