@@ -130,7 +130,8 @@ def lab_to_rgb(lab):
     # The sRGB curve, its two branches summed (each is 0 where the other applies;
     # they meet within 4e-6 at the threshold), for the reason given in `lab_to_linear_rgb`.
     threshold = 0.0031308
-    rgb = 1.055 * ops.power(ops.maximum(linear, threshold), 1.0 / 2.4) - 0.055 + 12.92 * (ops.minimum(linear, threshold) - threshold)
+    curve = 1.055 * ops.power(ops.maximum(linear, threshold), 1.0 / 2.4) - 0.055
+    rgb = curve + 12.92 * (ops.minimum(linear, threshold) - threshold)
     return ops.clip(rgb, 0.0, 1.0)
 
 
