@@ -46,7 +46,7 @@ class TrainOptions:
     norm: str = field(default="batch", metadata={"help": "normalization: batch or instance"})
     upsample: str = field(default="transpose", metadata={"help": "decoder upsampling: transpose (4x4 transposed conv, as in the paper) or resize (nearest-neighbour resize + 3x3 conv, no checkerboard)"})
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
-    gan_mode: str = field(default="vanilla", metadata={"help": "GAN loss: vanilla (BCE on logits) or lsgan"})
+    gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})

@@ -96,7 +96,7 @@ class Pix2Pix(keras.Model):
         # (it would otherwise trace `call` with a training batch of uint8 images).
         self.built = True
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="vanilla", lambda_l1=100.0, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         Under a `mixed_float16` policy wrap each optimizer in
