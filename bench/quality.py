@@ -6,7 +6,7 @@ Defaults: train on ../shared/data/train/bsds500 and evaluate on
 ../shared/data/dev/kodak24; `unet_128` (ngf 64, ndf 64) on 128x128 crops,
 batch 4, 800 steps in 10 epochs (the CPU budget: about 10 minutes on a
 2-core CPU). `--set` overrides any training option (see `python train.py
---help`), e.g. `--set pretrain_epochs=2 --set gan_mode=lsgan`. For a GPU
+--help`), e.g. `--set pretrain_epochs=2 --set gan_mode=vanilla`. For a GPU
 budget raise --steps and the model size, e.g.
 `--steps 20000 --set preset=unet_256 --set image_size=256`.
 """
