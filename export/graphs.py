@@ -137,8 +137,8 @@ class MobileModule(tf.Module):
         def colorize(gray):
             lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
             ab = tf.cast(self.generator(color.normalize_l(lightness), training=False), tf.float32)
-            ab = color.fit_ab_to_gamut(lightness, color.denormalize_ab(ab))
-            return {"rgb": to_uint8(color.lab_to_rgb(tf.concat([lightness, ab], axis=-1)))}
+            lab = tf.concat([lightness, color.denormalize_ab(ab)], axis=-1)
+            return {"rgb": to_uint8(color.lab_to_rgb_in_gamut(lab))}
 
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l")])
         def predict_ab(l):

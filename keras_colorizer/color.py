@@ -73,6 +73,17 @@ def rgb_to_lab(rgb):
     return ops.concatenate([lightness, a, b], axis=-1)
 
 
+def _f_inverse(f):
+    """The inverse of CIELAB's f: f^3 above DELTA = 6/29, 3 DELTA^2 (f - 4/29) below.
+
+    Written as one sum (each branch is 0 where the other applies) rather than
+    a `where`, so a TFLite file runs it in XNNPACK (comparisons and SELECT
+    fall back to slower kernels).
+    """
+    cube = ops.maximum(f, _DELTA)
+    return cube * cube * cube - _DELTA**3 + 3.0 * _DELTA**2 * (ops.minimum(f, _DELTA) - 4.0 / 29.0)
+
+
 def lab_to_linear_rgb(lab):
     """CIELAB (..., 3) -> linear-light RGB, not clipped (out-of-gamut colours leave [0, 1])."""
     lab = ops.convert_to_tensor(lab)
@@ -82,57 +93,56 @@ def lab_to_linear_rgb(lab):
     fy = (lightness + 16.0) / 116.0
     fx = a / 500.0 + fy
     fz = ops.maximum(fy - b / 200.0, 0.0)
-    f = ops.concatenate([fx, fy, fz], axis=-1)
-    # The inverse of f: f^3 above DELTA = 6/29, 3 DELTA^2 (f - 4/29) below. Written
-    # as one sum (each branch is 0 where the other applies) rather than a `where`,
-    # so the gamut fit's loop converts to arithmetic ops that XNNPACK runs in a
-    # TFLite file (comparisons and SELECT fall back to slower kernels).
-    cube = ops.maximum(f, _DELTA)
-    t = cube * cube * cube - _DELTA**3 + 3.0 * _DELTA**2 * (ops.minimum(f, _DELTA) - 4.0 / 29.0)
+    t = _f_inverse(ops.concatenate([fx, fy, fz], axis=-1))
     white = ops.convert_to_tensor(D65_WHITE.astype("float32"), dtype=t.dtype)
     return _matmul_channels(t * white, RGB_FROM_XYZ)
 
 
-def fit_ab_to_gamut(lightness, ab, iterations=8):
-    """Scale each pixel's (a, b) down just enough that (L, a, b) lies inside sRGB.
+def _srgb_curve(linear):
+    """Linear-light RGB -> sRGB, clipped to [0, 1].
 
-    Clipping an out-of-gamut colour to [0, 1] per channel changes its
-    lightness; shrinking its chroma toward gray at the same L does not, so
-    the photo's own L survives. The scale is found by bisection on [0, 1]
-    (gray, scale 0, is always inside), `iterations` halvings per pixel.
+    Its two branches are summed (each is 0 where the other applies; they meet
+    within 4e-6 at the threshold), for the reason given in `_f_inverse`.
     """
-    lightness = ops.convert_to_tensor(lightness)
-    ab = ops.convert_to_tensor(ab)
-    tolerance = 1e-4
-
-    # Masks are 1.0 / 0.0 floats made with max, min and multiply, not booleans and
-    # `where`: the same arithmetic, but a TFLite file runs it in XNNPACK instead of
-    # falling back to slower kernels for comparisons, SELECT and REDUCE_ALL.
-    def inside(scale):
-        rgb = lab_to_linear_rgb(ops.concatenate([lightness, ab * scale], axis=-1))
-        excess = ops.maximum(ops.maximum(-tolerance - rgb, rgb - (1.0 + tolerance)), 0.0)
-        worst = ops.maximum(ops.maximum(excess[..., 0:1], excess[..., 1:2]), excess[..., 2:3])
-        return 1.0 - ops.minimum(worst * 1e12, 1.0)  # 1 inside, 0 outside by more than 1e-12
-
-    full = inside(ops.ones_like(lightness))
-    low, high = ops.zeros_like(lightness), ops.ones_like(lightness)
-    for _ in range(iterations):
-        mid = 0.5 * (low + high)
-        ok = inside(mid)
-        low = low + ok * (mid - low)
-        high = mid + ok * (high - mid)
-    return ab * (low + full * (1.0 - low))
+    threshold = 0.0031308
+    curve = 1.055 * ops.power(ops.maximum(linear, threshold), 1.0 / 2.4) - 0.055
+    return ops.clip(curve + 12.92 * (ops.minimum(linear, threshold) - threshold), 0.0, 1.0)
 
 
 def lab_to_rgb(lab):
-    """CIELAB (..., 3) -> sRGB in [0, 1], clipped like `skimage.color.lab2rgb`."""
+    """CIELAB (..., 3) -> sRGB in [0, 1], clipped per channel like `skimage.color.lab2rgb`."""
+    return _srgb_curve(lab_to_linear_rgb(lab))
+
+
+def lab_to_rgb_in_gamut(lab):
+    """CIELAB (..., 3) -> sRGB in [0, 1], colours outside sRGB desaturated at their own lightness.
+
+    Clipping an out-of-gamut colour per channel changes its lightness. Here
+    each such pixel is mixed, in linear light, with the gray of the same
+    luminance Y, just enough to fit: luminance is linear in linear RGB, so
+    the mix keeps Y, and so L, exactly, and its hue moves only as far as a
+    straight line toward white. Colours inside sRGB are left as they are.
+    The mixing weight is closed-form (the most each channel allows toward 0
+    and toward 1), a few elementwise ops, where a search over the chroma in
+    Lab took 9 evaluations of the Lab -> RGB conversion per pixel.
+    """
+    lab = ops.convert_to_tensor(lab)
+    if lab.dtype not in ("float32", "float64"):
+        lab = ops.cast(lab, "float32")
     linear = lab_to_linear_rgb(lab)
-    # The sRGB curve, its two branches summed (each is 0 where the other applies;
-    # they meet within 4e-6 at the threshold), for the reason given in `lab_to_linear_rgb`.
-    threshold = 0.0031308
-    curve = 1.055 * ops.power(ops.maximum(linear, threshold), 1.0 / 2.4) - 0.055
-    rgb = curve + 12.92 * (ops.minimum(linear, threshold) - threshold)
-    return ops.clip(rgb, 0.0, 1.0)
+    # sRGB's neutral (R = G = B) of luminance Y is (Y, Y, Y): the Y row of XYZ_FROM_RGB sums to 1.
+    luminance = ops.clip(_f_inverse((lab[..., 0:1] + 16.0) / 116.0), 0.0, 1.0)
+    chroma = linear - luminance
+    # The largest weight w in [0, 1] with luminance + w * chroma inside [0, 1] in every
+    # channel: the channel furthest above gray limits it toward 1, the one furthest below
+    # toward 0. At Y = 0 or Y = 1 only gray fits, and the ratio is 0 for any colour.
+    above = ops.maximum(ops.maximum(chroma[..., 0:1], chroma[..., 1:2]), chroma[..., 2:3])
+    below = ops.maximum(ops.maximum(-chroma[..., 0:1], -chroma[..., 1:2]), -chroma[..., 2:3])
+    tiny = 1e-12
+    weight = ops.minimum(
+        ops.minimum((1.0 - luminance) / ops.maximum(above, tiny), luminance / ops.maximum(below, tiny)), 1.0
+    )
+    return _srgb_curve(luminance + weight * chroma)
 
 
 def rgb_to_gray(rgb):

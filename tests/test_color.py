@@ -95,24 +95,44 @@ def test_lab_to_rgb_matches_skimage_outside_the_gamut_too():
     assert np.abs(ours - ref).max() < 1e-4
 
 
-def test_fit_ab_to_gamut_keeps_colours_inside_and_shrinks_the_others_just_enough():
-    inside_lab = skcolor.rgb2lab(rgb_grid(16).reshape(1, -1, 3).astype("float64")).reshape(-1, 3).astype("float32")
-    fitted = ops.convert_to_numpy(color.fit_ab_to_gamut(inside_lab[:, :1], inside_lab[:, 1:]))
-    assert np.abs(fitted - inside_lab[:, 1:]).max() < 1e-3  # sRGB colours stay as they are
+def test_lab_to_rgb_in_gamut_leaves_srgb_colours_as_they_are():
+    rgb = rgb_grid(16)
+    lab = skcolor.rgb2lab(rgb.reshape(1, -1, 3).astype("float64")).reshape(-1, 3).astype("float32")
+    assert np.abs(ops.convert_to_numpy(color.lab_to_rgb_in_gamut(lab)) - rgb).max() < 1e-3
 
+
+def test_lab_to_rgb_in_gamut_keeps_lightness_and_desaturates_just_enough():
     rng = np.random.default_rng(0)
-    lightness = rng.uniform(5, 95, (500, 1)).astype("float32")
-    ab = rng.uniform(-110, 110, (500, 2)).astype("float32")
-    fitted = ops.convert_to_numpy(color.fit_ab_to_gamut(lightness, ab))
-    scale = np.linalg.norm(fitted, axis=-1) / np.linalg.norm(ab, axis=-1)
-    np.testing.assert_allclose(fitted, ab * scale[:, None], atol=1e-3)  # same hue, toward gray
-    linear = ops.convert_to_numpy(color.lab_to_linear_rgb(np.concatenate([lightness, fitted], axis=-1)))
-    assert linear.min() > -1e-3 and linear.max() < 1.0 + 1e-3  # inside sRGB
-    # Just enough: the largest scale on a fine grid that stays inside, to the bisection's 1/256.
-    grid = np.linspace(0.0, 1.0, 1025, dtype="float32")
-    lab = np.concatenate([np.repeat(lightness[:, None], 1025, 1), ab[:, None] * grid[None, :, None]], axis=-1)
-    rgb = ops.convert_to_numpy(color.lab_to_linear_rgb(lab))
-    ok = np.all((rgb >= -1e-4) & (rgb <= 1 + 1e-4), axis=-1)
-    best = np.where(ok.all(axis=1), 1.0, grid[np.argmin(ok, axis=1) - 1])
-    assert (scale < 0.99).sum() > 300  # most of these colours were outside
-    assert np.all(np.abs(scale - best) <= 1 / 256 + 1 / 1024 + 1e-4), np.abs(scale - best).max()
+    lab = np.concatenate(
+        [rng.uniform(5, 95, (500, 1)), rng.uniform(-110, 110, (500, 2))], axis=-1
+    ).astype("float32")
+    linear = ops.convert_to_numpy(color.lab_to_linear_rgb(lab)).astype("float64")
+    outside = ((linear < 0) | (linear > 1)).any(axis=-1)
+    assert outside.sum() > 300  # most of these colours are outside sRGB
+
+    rgb = ops.convert_to_numpy(color.lab_to_rgb_in_gamut(lab)).astype("float64")
+    # The photo's L survives (per-channel clipping, `lab_to_rgb`, moves it by up to tens of units).
+    lab_out = skcolor.rgb2lab(rgb.reshape(1, -1, 3)).reshape(-1, 3)
+    np.testing.assert_allclose(lab_out[:, 0], lab[:, 0], atol=0.02)
+    clipped = skcolor.rgb2lab(ops.convert_to_numpy(color.lab_to_rgb(lab)).reshape(1, -1, 3)).reshape(-1, 3)
+    assert np.abs(clipped[:, 0] - lab[:, 0]).max() > 5
+
+    # The result lies on the straight line, in linear light, from the gray of the same
+    # luminance to the colour asked for, at the largest weight that stays inside sRGB.
+    luminance = linear @ color.XYZ_FROM_RGB[1]
+    chroma = linear - luminance[:, None]
+    out_linear = skcolor.rgb2xyz(rgb.reshape(1, -1, 3)).reshape(-1, 3) @ color.RGB_FROM_XYZ.T
+    weight = np.sum((out_linear - luminance[:, None]) * chroma, -1) / np.sum(chroma * chroma, -1)
+    np.testing.assert_allclose(out_linear, luminance[:, None] + weight[:, None] * chroma, atol=2e-4)
+    grid = np.linspace(0.0, 1.0, 4001)
+    mixes = luminance[:, None, None] + grid[None, :, None] * chroma[:, None, :]
+    fits = np.all((mixes >= -1e-6) & (mixes <= 1 + 1e-6), axis=-1)
+    best = np.where(fits.all(axis=1), 1.0, grid[np.argmin(fits, axis=1) - 1])
+    np.testing.assert_allclose(weight, best, atol=1 / 4000 + 1e-3)
+    assert np.all(weight[~outside] > 1 - 1e-3) and np.all(weight[outside] < 1)
+
+
+def test_lab_to_rgb_in_gamut_at_black_and_white_is_gray():
+    lab = np.array([[0.0, 60.0, -40.0], [100.0, -30.0, 80.0]], dtype="float32")
+    rgb = ops.convert_to_numpy(color.lab_to_rgb_in_gamut(lab))
+    np.testing.assert_allclose(rgb, [[0, 0, 0], [1, 1, 1]], atol=1e-4)
