@@ -6,8 +6,11 @@ usage: python bench/export_tflite.py [--preset unet_256] [--size 256] [--out /tm
 Without --checkpoint it saves a freshly initialised generator (N(0, 0.02))
 as a checkpoint, so latency and size are those of the real architecture but
 the agreement figures describe an untrained network. Runs `python -m export`
-(all formats and variants, timed), then ../shared/bench/ref_pix2pix_torch.py
-for the eager PyTorch inference time. Prints one JSON line.
+(all formats and variants, timed), times each file's `predict_ab` signature
+(the network alone) beside the report's `colorize` time (their difference
+is the colour conversion's share, to within the timing noise), then
+../shared/bench/ref_pix2pix_torch.py for the eager PyTorch inference time.
+Prints one JSON line.
 """
 
 import argparse
@@ -19,7 +22,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 from common import REPO, SHARED, report
+
+from export.report import litert_latency_ms
 
 
 def make_checkpoint(preset, size, folder):
@@ -74,6 +80,11 @@ def main():
         },
         "torch_eager_infer_ms": torch_ms,
     }
+    probe = np.full((1, args.size, args.size, 1), 128, np.uint8)  # latency does not depend on the pixels
+    for name, row in variants.items():
+        network = litert_latency_ms(os.path.join(args.out, row["artifact"]), probe, 2, signature="predict_ab")
+        result["tflite"][name]["network_only_ms_2_threads"] = round(network, 2)
+        result["tflite"][name]["colorize_minus_predict_ab_ms"] = round(row["latency_ms_2_threads"] - network, 2)
     f32 = variants.get("float32", {}).get("latency_ms_2_threads")
     i8 = variants.get("int8", {}).get("latency_ms_2_threads")
     if f32 and i8:

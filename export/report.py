@@ -15,17 +15,26 @@ def folder_size(path):
     return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
 
 
-def litert_latency_ms(path, gray, threads, runs=5):
-    """Median time of the `colorize` signature with the LiteRT interpreter (XNNPACK)."""
+def litert_latency_ms(path, gray, threads, runs=5, signature="colorize"):
+    """Median time of a signature with the LiteRT interpreter (XNNPACK).
+
+    `colorize` takes the uint8 `gray` as it is; `predict_ab` (the network
+    alone, no colour conversion) takes its network-range L.
+    """
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=path, num_threads=threads)
-    runner = interpreter.get_signature_runner("colorize")
-    runner(gray=gray)  # warm-up
+    from export.graphs import gray_lightness_table
+
+    runner = Interpreter(model_path=path, num_threads=threads).get_signature_runner(signature)
+    if signature == "colorize":
+        inputs = {"gray": gray}
+    else:
+        inputs = {"l": (gray_lightness_table().numpy()[gray.astype(np.int32)] / 50.0 - 1.0).astype(np.float32)}
+    runner(**inputs)  # warm-up
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        runner(gray=gray)
+        runner(**inputs)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
 
