@@ -14,13 +14,15 @@ from keras_colorizer.config import OptionError, TrainOptions
 from tests.conftest import REPO, error_lines, run_cli
 
 # BatchNorm and no dropout: dropout draws its masks per replica, so only the
-# update rule, not the randomness, can match a single device. The paper's GAN
-# loss: with LSGAN (the default; the same per-replica scaling code) 4 of the
-# 128 first-conv weights differed by up to 1.6e-5 after 3 steps at this high
-# learning rate, where Adam divides near-zero gradients by sqrt(v) and so
-# magnifies the order in which replicas' sums are added.
+# update rule, not the randomness, can match a single device. The paper's
+# learning rate: Adam moves a weight by about lr per step whatever the size of
+# its gradient, so where a gradient is near zero the order in which the
+# replicas' sums were added shows up in proportion to lr. At 10x this rate
+# single weights differed by 1.1e-5 (vanilla loss, Xeon with AMX) and 1.6e-5
+# (LSGAN, EPYC) after 3 steps; at 2e-4 the largest difference is 8.8e-7,
+# while the weights move by up to 6e-4.
 TINY = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
-            steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-3, gan_mode="vanilla")
+            steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4)
 
 
 def start_worker(tmp_path, name, options, extra_env=None, logical_cpus=0):
@@ -65,7 +67,7 @@ def test_mirrored_on_two_cpu_replicas_updates_like_one_device(mirrored_and_singl
     # The equality is about trained weights: the 3 steps moved them well beyond the tolerance.
     initial = _initial_weights(TrainOptions(**TINY))
     moved = max(float(np.abs(a[k] - initial[k]).max()) for k in a if "kernel" in k)
-    assert moved > 3e-3  # Adam moves a weight by up to lr = 2e-3 per step
+    assert moved > 3e-4  # Adam moves a weight by up to about lr = 2e-4 per step
 
 
 def _initial_weights(options):

@@ -108,7 +108,7 @@ def test_a_run_trained_under_jax_exports_through_tensorflow(jax_run):
 
 def test_jax_data_parallel_over_two_devices_trains_like_one(tmp_path):
     options = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
-                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-3, out=str(tmp_path / "runs"))
+                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4, out=str(tmp_path / "runs"))
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     parallel = run_jax_worker(tmp_path, "parallel", "--options", json.dumps(dict(options, strategy="data_parallel")), env=env)
     single = run_jax_worker(tmp_path, "single", "--options", json.dumps(options), env=env)
@@ -117,10 +117,10 @@ def test_jax_data_parallel_over_two_devices_trains_like_one(tmp_path):
         (iterations,) = optimizer_values(parallel, prefix, "iteration")
         assert int(iterations) == 3
     for key in (k for k in parallel if "_weight/" in k):
-        # The generator matches to float precision. A few discriminator entries
-        # whose gradients are near zero differ by up to ~1e-4: Adam divides by
-        # sqrt(v), which magnifies the order in which the devices' sums were added.
-        np.testing.assert_allclose(parallel[key], single[key], atol=1e-5 if key.startswith("g") else 5e-4, err_msg=key)
+        # At the paper's learning rate, as in tests/test_distribute.py: at 10x it, a few
+        # discriminator entries whose gradients are near zero differed by up to 1.4e-4,
+        # Adam's step (about lr, whatever the gradient) carrying the order of the sums.
+        np.testing.assert_allclose(parallel[key], single[key], atol=1e-5, err_msg=key)
 
 
 def test_mixed_bfloat16_trains_without_loss_scaling(tmp_path):
