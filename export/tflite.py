@@ -19,12 +19,12 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 
 from export.graphs import MobileModule
 
-# int16x8 is not offered. TensorFlow quantizes 16x8 with its older quantizer,
-# which cannot leave the colour ops float: the file loads, but agreed with
-# float32 at 24 dB and ran 23x slower than float32 (reference kernels). Through
-# the MLIR quantizer below, which can, its int16 tensors get zero point -1,
-# which the kernels refuse. See docs/benchmarks.md.
-VARIANTS = ("float32", "float16", "dynamic", "int8")
+VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
+# int16x8 (int16 activations, int8 weights) is written on request only: LiteRT
+# runs it on reference kernels (XNNPACK has none for 16x8), 25-60x slower than
+# float32 on a CPU (12 s for unet_256 at 256x256); it is for accelerators that
+# run 16x8, and for comparing int8 against a finer quantization.
+DEFAULT_VARIANTS = ("float32", "float16", "dynamic", "int8")
 QUANTIZED = {"int8": _types_pb2.QUANTIZED_INT8}
 SIGNATURES = ("colorize", "predict_ab")
 # Generator layers whose outputs stay float in quantized files (see `quantize_network`).
@@ -65,19 +65,97 @@ def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
     if variant == "dynamic":
         return converter
 
-    def representative():
-        for gray in calibration_gray:
-            gray = gray[None, ..., None]
-            l_norm = tf.gather(lightness_of_gray, tf.cast(gray, tf.int32)) / 50.0 - 1.0
-            yield "colorize", {"gray": gray}
-            yield "predict_ab", {"l": l_norm.numpy().astype(np.float32)}
-
-    converter.representative_dataset = representative
+    converter.representative_dataset = lambda: _calibration_samples(calibration_gray, lightness_of_gray, SIGNATURES)
     if variant not in QUANTIZED:
         raise ValueError(f"Unknown TFLite variant {variant!r}. Expected one of: {', '.join(VARIANTS)}")
     # Calibrate only; `quantize_network` then quantizes the generator's ops.
     converter._experimental_calibrate_only = True  # noqa: SLF001
     return converter
+
+
+def _calibration_samples(calibration_gray, lightness_of_gray, signatures):
+    """(signature, inputs) pairs for the converter's calibration: each gray crop to each signature."""
+    for gray in calibration_gray:
+        gray = gray[None, ..., None]
+        if "colorize" in signatures:
+            yield "colorize", {"gray": gray}
+        if "predict_ab" in signatures:
+            l_norm = tf.gather(lightness_of_gray, tf.cast(gray, tf.int32)) / 50.0 - 1.0
+            yield "predict_ab", {"l": l_norm.numpy().astype(np.float32)}
+
+
+def convert_16x8(saved_model_dir, calibration_gray, lightness_of_gray):
+    """int16 activations and int8 weights, each signature converted on its own and then joined.
+
+    TensorFlow sends 16x8 through its older quantizer, which quantizes every
+    op that has a 16-bit kernel, the colour conversion included; 16 bits
+    hold those values well (47.8 dB agreement with float32 on a trained
+    model), and the ops without one (POW, DIV, ROUND) stay float. Given both
+    signatures at once, though, the same quantizer left `predict_ab` 11 ab
+    units RMS off the Keras model (0.15 converted alone) and `colorize` at
+    24 dB: so each is converted alone and the two are joined into one file
+    (`join_signatures`). TensorFlow's MLIR quantizer, used for int8, gives
+    int16 tensors zero point -1, which LiteRT's kernels refuse.
+    """
+    blobs = []
+    for signature in SIGNATURES:
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=[signature])
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,  # float for the ops without a 16x8 kernel; never Flex
+        ]
+        converter.representative_dataset = lambda s=signature: _calibration_samples(
+            calibration_gray, lightness_of_gray, (s,)
+        )
+        blobs.append(converter.convert())
+    return join_signatures(blobs)
+
+
+def join_signatures(blobs):
+    """One TFLite file holding the signatures of several single-signature files.
+
+    Each file's subgraph, tensors and buffers are appended to the first
+    file's; buffers with the same bytes (the weights every signature shares)
+    are stored once; op codes are merged.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    models = [flatbuffer_utils.convert_bytearray_to_object(bytearray(blob)) for blob in blobs]
+    joined = models[0]
+    stored = {}
+    for index, buffer in enumerate(joined.buffers):
+        if buffer.data is not None and len(buffer.data):
+            stored.setdefault(bytes(buffer.data), index)
+    codes = [(c.builtinCode, c.deprecatedBuiltinCode, c.customCode, c.version) for c in joined.operatorCodes]
+    for model in models[1:]:
+        buffer_index = {}
+        for index, buffer in enumerate(model.buffers):
+            data = bytes(buffer.data) if buffer.data is not None and len(buffer.data) else None
+            if data is None:
+                buffer_index[index] = 0  # buffer 0 is the empty one
+            elif data in stored:
+                buffer_index[index] = stored[data]
+            else:
+                joined.buffers.append(buffer)
+                buffer_index[index] = stored[data] = len(joined.buffers) - 1
+        code_index = {}
+        for index, code in enumerate(model.operatorCodes):
+            key = (code.builtinCode, code.deprecatedBuiltinCode, code.customCode, code.version)
+            if key not in codes:
+                codes.append(key)
+                joined.operatorCodes.append(code)
+            code_index[index] = codes.index(key)
+        for signature in model.signatureDefs:
+            subgraph = model.subgraphs[signature.subgraphIndex]
+            for tensor in subgraph.tensors:
+                tensor.buffer = buffer_index[tensor.buffer]
+            for operator in subgraph.operators:
+                operator.opcodeIndex = code_index[operator.opcodeIndex]
+            joined.subgraphs.append(subgraph)
+            signature.subgraphIndex = len(joined.subgraphs) - 1
+            joined.signatureDefs.append(signature)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(joined))
 
 
 def quantize_network(calibrated, variant, network_name):
@@ -165,8 +243,10 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
         tf.saved_model.save(module, saved, signatures={"colorize": module.colorize, "predict_ab": module.predict_ab})
         for variant in variants:
             progress(f"[tflite] converting {variant} ...")
-            converter = _converter(saved, variant, calibration_gray, module.lightness_of_gray)
-            blob = converter.convert()
+            if variant == "int16x8":
+                blob = convert_16x8(saved, calibration_gray, module.lightness_of_gray)
+            else:
+                blob = _converter(saved, variant, calibration_gray, module.lightness_of_gray).convert()
             if variant in QUANTIZED:
                 blob = quantize_network(blob, variant, generator.name)
             blob = embed_metadata(blob, {**metadata, "variant": variant})

@@ -137,12 +137,16 @@ def lab_to_rgb_in_gamut(lab):
     chroma = linear - luminance
     # The largest weight w in [0, 1] with luminance + w * chroma inside [0, 1] in every
     # channel: the channel furthest above gray limits it toward 1, the one furthest below
-    # toward 0. At Y = 0 or Y = 1 only gray fits, and the ratio is 0 for any colour.
+    # toward 0. Each ratio has its numerator in the denominator's max, so it stays in
+    # [0, 1] (1 where the channel fits) and no tensor holds a huge value (a quantized
+    # graph calibrates a range on every tensor). At Y = 0 or Y = 1 only gray fits.
     above = ops.maximum(ops.maximum(chroma[..., 0:1], chroma[..., 1:2]), chroma[..., 2:3])
     below = ops.maximum(ops.maximum(-chroma[..., 0:1], -chroma[..., 1:2]), -chroma[..., 2:3])
+    room_above, room_below = 1.0 - luminance, luminance
     tiny = 1e-12
     weight = ops.minimum(
-        ops.minimum((1.0 - luminance) / ops.maximum(above, tiny), luminance / ops.maximum(below, tiny)), 1.0
+        room_above / ops.maximum(ops.maximum(above, room_above), tiny),
+        room_below / ops.maximum(ops.maximum(below, room_below), tiny),
     )
     return _srgb_curve(luminance + weight * chroma)
 
