@@ -300,9 +300,10 @@ def test_int8_keeps_the_first_layer_accurate_beside_a_wide_decoder_tensor(traine
     assert scores["agreement_psnr_db"] >= 35.0, scores
 
 
-def test_instance_norm_exports_to_int8_with_only_the_first_layer_in_float(tmp_path):
+def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in_float(tmp_path):
     """GroupNormalization(groups=-1) converts to SQUARE and NEG, which have no int8 kernels;
-    the export rewrites it (same weights, same float result) so the whole network is int8."""
+    the export rewrites it (same weights, same float result) so the whole network is int8,
+    and int16 in an int16x8 file."""
     import keras
     from ai_edge_litert.interpreter import Interpreter
 
@@ -325,16 +326,19 @@ def test_instance_norm_exports_to_int8_with_only_the_first_layer_in_float(tmp_pa
     np.testing.assert_allclose(exported(l_norm).numpy(), trained(l_norm).numpy(), atol=1e-5)
 
     photos = real_crops(12, 64)
-    paths = convert_variants(exported, 64, ["int8"], to_gray(photos[:8]), str(tmp_path), {}, progress=lambda _: None)
-    interpreter = Interpreter(model_path=paths["int8"])
-    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    float_in_network = set()
-    for op in interpreter._get_ops_details():
-        for index in op["outputs"]:
-            tensor = tensors[index]
-            in_network = "generator" in tensor["name"] and not any(layer in tensor["name"] for layer in FLOAT_LAYERS)
-            if in_network and tensor["dtype"] == np.float32 and op["op_name"] != "DEQUANTIZE":
-                float_in_network.add(op["op_name"])
-    assert not float_in_network, float_in_network  # was {"SQUARE", "NEG"}
+    variants = {"int8": np.int8, "int16x8": np.int16}
+    paths = convert_variants(exported, 64, list(variants), to_gray(photos[:8]), str(tmp_path), {}, progress=lambda _: None)
     reference = keras_reference(exported, 64, photos[8:])
-    assert score(run_tflite(paths["int8"], reference), reference, photos[8:])["agreement_psnr_db"] >= 35.0
+    for variant, dtype in variants.items():
+        interpreter = Interpreter(model_path=paths[variant])
+        tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+        not_quantized = set()
+        for op in interpreter._get_ops_details():
+            for index in op["outputs"]:
+                tensor = tensors[index]
+                # int8 keeps the first layer float on purpose (FLOAT_LAYERS); int16x8 quantizes all.
+                kept_float = variant == "int8" and any(layer in tensor["name"] for layer in FLOAT_LAYERS)
+                if "generator" in tensor["name"] and not kept_float and tensor["dtype"] != dtype and op["op_name"] != "DEQUANTIZE":
+                    not_quantized.add(op["op_name"])
+        assert not not_quantized, (variant, not_quantized)  # int8 was {"SQUARE", "NEG"}
+        assert score(run_tflite(paths[variant], reference), reference, photos[8:])["agreement_psnr_db"] >= 35.0, variant
