@@ -20,6 +20,12 @@ def gray_lightness_table():
     return tf.constant(np.asarray(color.rgb_to_lab(gray))[:, 0], dtype=tf.float32)
 
 
+def gray_to_network_l(gray):
+    """uint8 gray pixels, any shape -> their L in network range, float32: what `predict_ab` takes."""
+    table = gray_lightness_table().numpy()
+    return np.asarray(color.normalize_l(table[np.asarray(gray).astype(np.int32)]), np.float32)
+
+
 def to_gray(crops):
     """RGB uint8 images (N, H, W, 3) -> the uint8 gray photos (N, H, W), same L, that `colorize` takes."""
     return np.round(np.asarray(color.rgb_to_gray(crops)) * 255.0).astype(np.uint8)[..., 0]

@@ -23,13 +23,10 @@ def litert_latency_ms(path, gray, threads, runs=5, signature="colorize"):
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.graphs import gray_lightness_table
+    from export.graphs import gray_to_network_l
 
     runner = Interpreter(model_path=path, num_threads=threads).get_signature_runner(signature)
-    if signature == "colorize":
-        inputs = {"gray": gray}
-    else:
-        inputs = {"l": (gray_lightness_table().numpy()[gray.astype(np.int32)] / 50.0 - 1.0).astype(np.float32)}
+    inputs = {"gray": gray} if signature == "colorize" else {"l": gray_to_network_l(gray)}
     runner(**inputs)  # warm-up
     times = []
     for _ in range(runs):
@@ -45,15 +42,14 @@ def keras_reference(generator, size, originals):
     Returns a dict of uint8 `gray` (N, S, S, 1), uint8 `rgb` (N, S, S, 3)
     and float `ab` (N, S, S, 2) in network range.
     """
-    from export.graphs import MobileModule, to_gray
+    from export.graphs import MobileModule, gray_to_network_l, to_gray
 
     mobile = MobileModule(generator, size)
     gray = to_gray(originals)[..., None]
     rgb, ab = [], []
     for g in gray:
         rgb.append(mobile.colorize(g[None])["rgb"].numpy()[0])
-        l_norm = mobile.lightness_of_gray.numpy()[g.astype(np.int32)] / 50.0 - 1.0
-        ab.append(mobile.predict_ab(l_norm[None].astype(np.float32))["ab"].numpy()[0])
+        ab.append(mobile.predict_ab(gray_to_network_l(g[None]))["ab"].numpy()[0])
     return {"gray": gray, "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 
@@ -61,17 +57,15 @@ def run_tflite(path, reference):
     """The TFLite file's `rgb` and `ab` on the reference's inputs."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.graphs import gray_lightness_table
+    from export.graphs import gray_to_network_l
 
     interpreter = Interpreter(model_path=path)
     colorize = interpreter.get_signature_runner("colorize")
     predict_ab = interpreter.get_signature_runner("predict_ab")
-    table = gray_lightness_table().numpy()
     rgb, ab = [], []
     for g in reference["gray"]:
         rgb.append(colorize(gray=g[None])["rgb"][0])
-        l_norm = (table[g.astype(np.int32)] / 50.0 - 1.0).astype(np.float32)
-        ab.append(predict_ab(l=l_norm[None])["ab"][0])
+        ab.append(predict_ab(l=gray_to_network_l(g[None]))["ab"][0])
     return {"gray": reference["gray"], "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 

@@ -17,7 +17,7 @@ from tensorflow.compiler.mlir.lite import types_pb2 as _types_pb2
 from tensorflow.lite.python import convert as _tflite_convert
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from export.graphs import MobileModule
+from export.graphs import MobileModule, gray_to_network_l
 
 VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
 # int16x8 (int16 activations, int8 weights) is written on request only: LiteRT
@@ -37,7 +37,6 @@ def _frozen_module(generator, size):
     frozen_colorize = convert_variables_to_constants_v2(mobile.colorize.get_concrete_function())
     frozen_ab = convert_variables_to_constants_v2(mobile.predict_ab.get_concrete_function())
     module = tf.Module()
-    module.lightness_of_gray = mobile.lightness_of_gray
 
     @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name="gray")])
     def colorize(gray):
@@ -51,7 +50,7 @@ def _frozen_module(generator, size):
     return module
 
 
-def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
+def _converter(saved_model_dir, variant, calibration_gray):
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=list(SIGNATURES))
     # Builtin ops only: conversion fails loudly rather than adding Flex ops.
     builtins = tf.lite.OpsSet.TFLITE_BUILTINS
@@ -65,7 +64,7 @@ def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
     if variant == "dynamic":
         return converter
 
-    converter.representative_dataset = lambda: _calibration_samples(calibration_gray, lightness_of_gray, SIGNATURES)
+    converter.representative_dataset = lambda: _calibration_samples(calibration_gray, SIGNATURES)
     if variant not in QUANTIZED:
         raise ValueError(f"Unknown TFLite variant {variant!r}. Expected one of: {', '.join(VARIANTS)}")
     # Calibrate only; `quantize_network` then quantizes the generator's ops.
@@ -73,18 +72,17 @@ def _converter(saved_model_dir, variant, calibration_gray, lightness_of_gray):
     return converter
 
 
-def _calibration_samples(calibration_gray, lightness_of_gray, signatures):
+def _calibration_samples(calibration_gray, signatures):
     """(signature, inputs) pairs for the converter's calibration: each gray crop to each signature."""
     for gray in calibration_gray:
         gray = gray[None, ..., None]
         if "colorize" in signatures:
             yield "colorize", {"gray": gray}
         if "predict_ab" in signatures:
-            l_norm = tf.gather(lightness_of_gray, tf.cast(gray, tf.int32)) / 50.0 - 1.0
-            yield "predict_ab", {"l": l_norm.numpy().astype(np.float32)}
+            yield "predict_ab", {"l": gray_to_network_l(gray)}
 
 
-def convert_16x8(saved_model_dir, calibration_gray, lightness_of_gray):
+def convert_16x8(saved_model_dir, calibration_gray):
     """int16 activations and int8 weights, each signature converted on its own and then joined.
 
     TensorFlow sends 16x8 through its older quantizer, which quantizes every
@@ -105,9 +103,7 @@ def convert_16x8(saved_model_dir, calibration_gray, lightness_of_gray):
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,  # float for the ops without a 16x8 kernel; never Flex
         ]
-        converter.representative_dataset = lambda s=signature: _calibration_samples(
-            calibration_gray, lightness_of_gray, (s,)
-        )
+        converter.representative_dataset = lambda s=signature: _calibration_samples(calibration_gray, (s,))
         blobs.append(converter.convert())
     return join_signatures(blobs)
 
@@ -244,9 +240,9 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
         for variant in variants:
             progress(f"[tflite] converting {variant} ...")
             if variant == "int16x8":
-                blob = convert_16x8(saved, calibration_gray, module.lightness_of_gray)
+                blob = convert_16x8(saved, calibration_gray)
             else:
-                blob = _converter(saved, variant, calibration_gray, module.lightness_of_gray).convert()
+                blob = _converter(saved, variant, calibration_gray).convert()
             if variant in QUANTIZED:
                 blob = quantize_network(blob, variant, generator.name)
             blob = embed_metadata(blob, {**metadata, "variant": variant})

@@ -267,13 +267,13 @@ def test_int8_keeps_the_first_layer_accurate_beside_a_wide_decoder_tensor(traine
     import keras
 
     from export.generator import load_float32_generator
-    from export.graphs import gray_lightness_table, to_gray
+    from export.graphs import gray_to_network_l, to_gray
     from export.report import keras_reference, run_tflite, score
     from export.tflite import convert_variants
 
     photos = real_crops(12, 64)
     gray = to_gray(photos)
-    l_norm = (gray_lightness_table().numpy()[gray.astype(np.int32)] / 50.0 - 1.0)[..., None].astype(np.float32)
+    l_norm = gray_to_network_l(gray[..., None])
     generator, _, _ = load_float32_generator(trained_run.run_dir)
     probe = keras.Model(generator.input, [generator.get_layer(n).output for n in ("down1_conv", "up2_norm", "up1_conv")])
     skip, decoder, _ = [t.numpy() for t in probe(l_norm)]
