@@ -3,7 +3,7 @@
 usage: python bench/train_throughput.py [--backend tensorflow|jax] [--preset unet_256]
            [--size 256] [--batch 1] [--precision float32] [--strategy none]
            [--jit-compile | --no-jit-compile] [--steps-per-execution 1]
-           [--steps 10] [--warmup 3] [--logical-cpus N] [--no-reference]
+           [--steps 10] [--warmup 3] [--logical-cpus N] [--peak] [--no-reference]
 
 Builds the models as `train.py` does (`keras_colorizer.assemble.build_model`,
 under the strategy's scope and the precision policy) and runs `model.fit` on
@@ -13,7 +13,12 @@ callback after `--warmup` steps of tracing and compilation. The JAX backend
 needs no TensorFlow here. Then, where PyTorch is installed, the reference
 ../shared/bench/ref_pix2pix_torch.py runs with the same shape in the same
 call (`--amp` for its bfloat16 autocast when --precision is mixed_bfloat16).
-Prints one JSON line.
+
+Also reported: the step's arithmetic (bench/flops.py, convolutions counted
+from the models) and the rate it ran at, for both; with `--peak`, the rate
+of dense matrix products in the precision's compute type on this device and
+the step's share of it; on a GPU, its utilisation and memory from nvidia-smi
+over the timed steps. Prints one JSON line.
 """
 
 import argparse
@@ -38,6 +43,8 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=10, help="timed steps")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (tracing, compilation)")
     parser.add_argument("--logical-cpus", type=int, default=0, help="split the CPU into N logical devices (TensorFlow)")
+    parser.add_argument("--peak", action="store_true",
+                        help="also time dense matrix products in the precision's compute type, for the step's share of that peak")
     parser.add_argument("--no-reference", action="store_true")
     return parser.parse_args()
 
@@ -57,21 +64,42 @@ def device_description(backend):
 
 
 class StepTimer:
-    """Wall time of each `fit` call into the compiled step, waiting for its result."""
+    """Wall time of each `fit` call into the compiled step, waiting for its result.
 
-    def __init__(self):
+    `utilization` (a `hardware.GpuUtilization`) is told when the calls after
+    the first `untimed` ones start and end, so that its samples cover only
+    the timed steps.
+    """
+
+    def __init__(self, untimed, utilization):
         import keras
 
         class Callback(keras.callbacks.Callback):
             def on_train_batch_begin(cb, batch, logs=None):
+                if len(self.times) == untimed:
+                    utilization.start()
                 self._start = time.perf_counter()
 
             def on_train_batch_end(cb, batch, logs=None):
                 float(logs["g_l1"])  # the step has finished when its loss is readable
                 self.times.append(time.perf_counter() - self._start)
+                utilization.stop()
 
         self.times = []
         self.callback = Callback()
+
+
+COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+
+
+def on_gpu(backend):
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].platform == "gpu"
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def keras_throughput(args):
@@ -83,6 +111,8 @@ def keras_throughput(args):
     import keras
     import numpy as np
 
+    from flops import train_step_flops
+    from hardware import GpuUtilization, matmul_peak_tflops
     from keras_colorizer import distribute
     from keras_colorizer.assemble import build_model, resolve_jit_compile
     from keras_colorizer.config import TrainOptions
@@ -99,11 +129,21 @@ def keras_throughput(args):
     with placement.scope():
         model = build_model(options, "rgb", steps_per_epoch=steps, synchronized_norm=placement.synchronized_norm)
     images = np.random.default_rng(0).integers(0, 256, (args.batch * steps, args.size, args.size, 3), dtype=np.uint8)
-    timer = StepTimer()
-    model.fit(images, batch_size=args.batch, epochs=1, steps_per_epoch=steps // args.steps_per_execution * args.steps_per_execution,
-              shuffle=False, verbose=0, callbacks=[timer.callback])
-    executions = timer.times[max(1, args.warmup // args.steps_per_execution):]
+    untimed = max(1, args.warmup // args.steps_per_execution)
+    with GpuUtilization() as utilization:
+        timer = StepTimer(untimed, utilization)
+        model.fit(images, batch_size=args.batch, epochs=1,
+                  steps_per_epoch=steps // args.steps_per_execution * args.steps_per_execution,
+                  shuffle=False, verbose=0, callbacks=[timer.callback])
+    executions = timer.times[untimed:]
     step_s = statistics.median(executions) / args.steps_per_execution
+    flops = train_step_flops(model.generator, model.discriminator, args.batch, args.size)
+    work = {"model_gflop_per_step": round(flops / 1e9, 1), "achieved_tflops": round(flops / step_s / 1e12, 3)}
+    if args.peak:
+        gpu = on_gpu(keras.backend.backend())
+        dtype = COMPUTE_DTYPES[args.precision]
+        peak = matmul_peak_tflops(dtype, 8192 if gpu else 2048)
+        work.update({f"{dtype}_matmul_peak_tflops": round(peak, 2), "share_of_matmul_peak": round(flops / step_s / 1e12 / peak, 3)})
     return {
         "impl": f"keras-{keras.backend.backend()}",
         "device": device_description(keras.backend.backend()),
@@ -115,6 +155,8 @@ def keras_throughput(args):
         "train_step_ms": round(step_s * 1e3, 1),
         "train_images_per_s": round(args.batch / step_s, 2),
         "timed_steps": len(executions) * args.steps_per_execution,
+        **work,
+        **utilization.summary(),
     }
 
 
@@ -129,6 +171,9 @@ def main():
     if not args.no_reference:
         amp = args.precision == "mixed_bfloat16"  # the reference's bfloat16 autocast
         result["torch"] = torch_reference(args.preset, args.size, args.batch, args.steps, 3, args.ngf, amp=amp)
+        torch_ms = result["torch"].get("train_step_ms")
+        if torch_ms and args.ndf == 64:  # the reference's discriminator has 64 filters: same work per step
+            result["torch"]["achieved_tflops"] = round(result["keras"]["model_gflop_per_step"] / torch_ms, 3)
         add_ratios(result, ("train_step_ms", "train_images_per_s"))
     report(result)
 
