@@ -100,19 +100,19 @@ def summary(steps, warmup, top):
     timed = steps[warmup:]
     if not timed:
         raise SystemExit(f"error: expected more than {warmup} training steps in oneDNN's log, found {len(steps)}")
-    by_kind = collections.defaultdict(list)
+    per_step = []
     for step in timed:
         totals = collections.Counter()
         for primitive, _, propagation, _, _, ms in step:
             totals[kind(primitive, propagation)] += ms
-        for name in set(totals) | set(by_kind):
-            by_kind[name].append(totals[name])
+        per_step.append(totals)
+    kinds = set().union(*per_step)
     longest = collections.defaultdict(lambda: [0, 0.0])
     for primitive, implementation, propagation, problem, layout, ms in timed[-1]:
         entry = longest[(kind(primitive, propagation), implementation, problem, layout)]
         entry[0] += 1
         entry[1] += ms
-    ms_by_kind = {name: round(statistics.median(values), 1) for name, values in by_kind.items()}
+    ms_by_kind = {name: round(statistics.median(totals[name] for totals in per_step), 1) for name in kinds}
     return {
         "onednn_ms_per_step": round(sum(ms_by_kind.values()), 1),
         "by_kind_ms": dict(sorted(ms_by_kind.items(), key=lambda item: -item[1])),
