@@ -128,6 +128,9 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
         f"Run folder: {run_dir}. Training on {placement.description}, {options.precision}.",
         flush=True,
     )
+    hint = distribute.precision_hint(options.precision)
+    if hint and placement.is_chief:
+        print(hint, flush=True)
 
     with placement.scope():
         model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)

@@ -170,3 +170,21 @@ def test_bfloat16_on_a_device_without_it_is_refused(monkeypatch):
         distribute.check_placement_options(TrainOptions(precision="mixed_bfloat16"), backend="tensorflow")
     monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "avx512_bf16"})
     distribute.check_placement_options(TrainOptions(precision="mixed_bfloat16"), backend="tensorflow")
+
+
+def test_float32_on_a_cpu_with_bfloat16_suggests_it(monkeypatch):
+    monkeypatch.setattr(distribute, "trains_on", lambda backend=None: "CPU")
+    monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "amx_bf16"})
+    assert "--precision mixed_bfloat16" in distribute.precision_hint("float32", backend="tensorflow")
+    assert distribute.precision_hint("mixed_bfloat16", backend="tensorflow") is None
+    monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "fma"})
+    assert distribute.precision_hint("float32", backend="tensorflow") is None
+    monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "amx_bf16"})
+    monkeypatch.setattr(distribute, "trains_on", lambda backend=None: "GPU")
+    assert distribute.precision_hint("float32", backend="tensorflow") is None
+
+
+def test_one_device_is_named_by_its_kind():
+    placement = distribute.place(TrainOptions(), backend="tensorflow")
+    assert placement.description == f"one {distribute.trains_on('tensorflow')}"
+    assert placement.description in ("one CPU", "one GPU")
