@@ -35,6 +35,9 @@ if [[ "${1:-}" == "--smoke" ]]; then
     steps_small=(--steps 3 --warmup 2)
 elif compgen -G ".whl/*.whl" > /dev/null; then
     "$python" -m pip install --quiet --no-index --no-deps .whl/*.whl
+elif ! KERAS_BACKEND=jax "$python" -c "import keras" 2> /dev/null; then
+    echo "error: $python has no Keras and .whl/ holds no wheels: run 'bash bench/device_check.sh --fetch-wheels' here and carry .whl" >&2
+    exit 2
 fi
 
 out=${OUT:-/tmp/device_check}
