@@ -1,7 +1,7 @@
 """Where the CPU training step's time goes, primitive by primitive, in Keras/TensorFlow and in the PyTorch reference.
 
 usage: python bench/onednn_primitives.py [--preset unet_256] [--size 256] [--batch 1]
-                                         [--steps 3] [--top 6]
+                                         [--steps 3] [--top 6] [--plot PNG]
 
 On a CPU both frameworks hand their convolutions to the same library,
 oneDNN, and oneDNN can time every primitive it runs (ONEDNN_VERBOSE=1). This
@@ -41,6 +41,7 @@ def parse_args():
     parser.add_argument("--ngf", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3, help="steps summed after the warm-up")
     parser.add_argument("--top", type=int, default=6, help="longest primitives listed per framework")
+    parser.add_argument("--plot", metavar="PNG", help="also draw where each framework's step goes, as stacked bars")
     return parser.parse_args()
 
 
@@ -140,6 +141,54 @@ def torch_summary(script, args):
     return {"verbose_step_ms": last_json(torch_out)["train_step_ms"], **summary(torch_steps, 2, args.top)}
 
 
+# oneDNN kind -> bar segment. PyTorch runs a transposed convolution as oneDNN's
+# deconvolution; TensorFlow runs it as a convolution's backward-data primitive
+# (and its input gradient as a forward one), so between the first two
+# segments the frameworks' split of the same work differs; their sum does not.
+PLOT_GROUPS = {
+    "convolution forward_training": "forward convolutions",
+    "deconvolution forward_training": "forward convolutions",
+    "convolution backward_data": "input gradients",
+    "deconvolution backward_data": "input gradients",
+    "convolution backward_weights": "weight gradients",
+    "deconvolution backward_weights": "weight gradients",
+    "reorder": "layout reorders",
+}
+
+
+def plot(result, path):
+    """Stacked horizontal bars, one per framework: oneDNN's kinds of work, then the rest of the step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sides = [(name, result[name]) for name in ("keras", "torch") if "by_kind_ms" in result.get(name, {})]
+    segments = list(dict.fromkeys(PLOT_GROUPS.values())) + ["other oneDNN", "outside oneDNN"]
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(sides)))
+    for row, (name, side) in enumerate(sides):
+        ms = dict.fromkeys(segments, 0.0)
+        for kind_name, value in side["by_kind_ms"].items():
+            ms[PLOT_GROUPS.get(kind_name, "other oneDNN")] += value
+        ms["outside oneDNN"] = max(0.0, side["verbose_step_ms"] - side["onednn_ms_per_step"])
+        left = 0.0
+        for index, segment in enumerate(segments):
+            ax.barh(row, ms[segment], left=left, color=plt.cm.tab10(index), label=segment if row == 0 else None)
+            if ms[segment] >= 40:
+                ax.text(left + ms[segment] / 2, row, f"{ms[segment]:.0f}", ha="center", va="center", fontsize=8)
+            left += ms[segment]
+    ax.set_yticks(range(len(sides)), [{"keras": "Keras / TensorFlow", "torch": "PyTorch reference"}[n] for n, _ in sides])
+    ax.invert_yaxis()
+    ax.set_xlabel("ms per training step (oneDNN's own timing; TensorFlow on one inter-op thread)")
+    ax.set_title(f"{result['preset']}, batch {result['batch']}, {result['size']}x{result['size']}, float32: where a step goes")
+    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45 if len(sides) > 1 else -0.8))
+    fig.tight_layout()
+    tmp = f"{path}.tmp-{os.getpid()}.png"
+    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def main():
     args = parse_args()
     keras_warmup = 2
@@ -162,6 +211,8 @@ def main():
         result["torch"] = {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
     else:
         result["torch"] = torch_summary(script, args) if script.is_file() else {"skipped": f"{script} not found"}
+    if args.plot:
+        plot(result, args.plot)
     report(result)
 
 
