@@ -32,21 +32,37 @@ def report(values):
     print(json.dumps({"machine": machine(), **values}))
 
 
-def torch_reference(preset, size, batch, steps, infer, ngf=64, amp=False):
-    """Run ../shared/bench/ref_pix2pix_torch.py with this shape in its own process; its JSON, or why it was skipped."""
-    script = SHARED / "bench" / "ref_pix2pix_torch.py"
+REFERENCE_SCRIPT = SHARED / "bench" / "ref_pix2pix_torch.py"
+REFERENCE_LEVELS = {"unet_256": 8, "unet_128": 7}  # the reference's --downs for each preset (keras_colorizer's table)
+
+
+def torch_unavailable():
+    """Why the PyTorch reference cannot run here, or None when it can."""
     try:
-        import torch
+        import torch  # noqa: F401
     except ImportError:
-        return {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
-    if not script.is_file():
-        return {"skipped": f"{script} not found"}
-    downs = {"unet_256": 8, "unet_128": 7}[preset]
-    command = [sys.executable, str(script), "--size", str(size), "--batch", str(batch), "--steps", str(steps),
-               "--infer", str(infer), "--downs", str(downs), "--ngf", str(ngf),
+        return "PyTorch is not installed (pip install torch==2.13.0)"
+    if not REFERENCE_SCRIPT.is_file():
+        return f"{REFERENCE_SCRIPT} not found"
+    return None
+
+
+def torch_reference_command(preset, size, batch, steps, infer, ngf=64, amp=False):
+    """The command line that runs ../shared/bench/ref_pix2pix_torch.py with this shape."""
+    import torch
+
+    command = [sys.executable, str(REFERENCE_SCRIPT), "--size", str(size), "--batch", str(batch), "--steps", str(steps),
+               "--infer", str(infer), "--downs", str(REFERENCE_LEVELS[preset]), "--ngf", str(ngf),
                "--device", "cuda" if torch.cuda.is_available() else "cpu"]
-    if amp:
-        command.append("--amp")
+    return command + ["--amp"] if amp else command
+
+
+def torch_reference(preset, size, batch, steps, infer, ngf=64, amp=False):
+    """Run the PyTorch reference with this shape in its own process; its JSON, or why it was skipped."""
+    reason = torch_unavailable()
+    if reason:
+        return {"skipped": reason}
+    command = torch_reference_command(preset, size, batch, steps, infer, ngf, amp)
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -19,6 +19,7 @@ def matmul_peak_tflops(dtype, size, repeats=20):
     a = keras.random.normal((size, size), dtype="float32", seed=1) / size**0.5
     b = keras.random.normal((size, size), dtype="float32", seed=2) / size**0.5
     a, b = ops.cast(a, dtype), ops.cast(b, dtype)
+
     def wait_for(product):  # one element back on the host, as float32 (TensorFlow cannot hand NumPy a bfloat16 scalar)
         ops.convert_to_numpy(ops.cast(product[0, 0], "float32"))
 

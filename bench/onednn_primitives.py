@@ -28,14 +28,12 @@ import statistics
 import subprocess
 import sys
 
-from common import REPO, SHARED, report
-
-PRESET_LEVELS = {"unet_256": 8, "unet_128": 7}
+from common import REFERENCE_LEVELS, REPO, report, torch_reference_command, torch_unavailable
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESET_LEVELS), default="unet_256")
+    parser.add_argument("--preset", choices=sorted(REFERENCE_LEVELS), default="unet_256")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--ngf", type=int, default=64)
@@ -130,13 +128,10 @@ def last_json(text):
     return json.loads([line for line in text.splitlines() if line.startswith("{")][-1])
 
 
-def torch_summary(script, args):
+def torch_summary(args):
     """The reference's oneDNN summary; its own two warm-up steps are dropped."""
-    torch_out = verbose_run(
-        [sys.executable, str(script), "--size", str(args.size), "--batch", str(args.batch),
-         "--ngf", str(args.ngf), "--downs", str(PRESET_LEVELS[args.preset]),
-         "--steps", str(args.steps), "--infer", "1"]
-    )
+    command = torch_reference_command(args.preset, args.size, args.batch, args.steps, 1, args.ngf)
+    torch_out = verbose_run(command)
     torch_steps = training_steps(executions(torch_out), args.batch, args.ngf)
     return {"verbose_step_ms": last_json(torch_out)["train_step_ms"], **summary(torch_steps, 2, args.top)}
 
@@ -204,13 +199,8 @@ def main():
         "verbose_step_ms": last_json(keras_out)["keras"]["train_step_ms"],
         **summary(keras_steps, keras_warmup, args.top),
     }
-    script = SHARED / "bench" / "ref_pix2pix_torch.py"
-    try:
-        import torch  # noqa: F401 - only whether the reference can run
-    except ImportError:
-        result["torch"] = {"skipped": "PyTorch is not installed (pip install torch==2.13.0)"}
-    else:
-        result["torch"] = torch_summary(script, args) if script.is_file() else {"skipped": f"{script} not found"}
+    reason = torch_unavailable()
+    result["torch"] = {"skipped": reason} if reason else torch_summary(args)
     if args.plot:
         plot(result, args.plot)
     report(result)

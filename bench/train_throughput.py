@@ -92,16 +92,6 @@ class StepTimer:
 COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 
 
-def on_gpu(backend):
-    if backend == "jax":
-        import jax
-
-        return jax.devices()[0].platform == "gpu"
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
 def keras_throughput(args):
     if args.logical_cpus:
         import tensorflow as tf
@@ -140,7 +130,7 @@ def keras_throughput(args):
     flops = train_step_flops(model.generator, model.discriminator, args.batch, args.size)
     work = {"model_gflop_per_step": round(flops / 1e9, 1), "achieved_tflops": round(flops / step_s / 1e12, 3)}
     if args.peak:
-        gpu = on_gpu(keras.backend.backend())
+        gpu = distribute.trains_on() == "GPU"
         dtype = COMPUTE_DTYPES[args.precision]
         peak = matmul_peak_tflops(dtype, 8192 if gpu else 2048)
         work.update({f"{dtype}_matmul_peak_tflops": round(peak, 2), "share_of_matmul_peak": round(flops / step_s / 1e12 / peak, 3)})
