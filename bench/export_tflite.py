@@ -5,7 +5,7 @@ usage: python bench/export_tflite.py [--preset unet_256] [--size 256] [--out /tm
 
 Without --checkpoint it saves a freshly initialised generator (N(0, 0.02))
 as a checkpoint, so latency and size are those of the real architecture but
-the agreement figures describe an untrained network. Runs `python -m export`
+the agreement figures describe an untrained network. Runs `python -m keras_colorizer.export`
 (all formats and variants, timed), times each file's `predict_ab` signature
 (the network alone) beside the report's `colorize` time (their difference
 is the colour conversion's share, to within the timing noise), then
@@ -25,7 +25,7 @@ import time
 import numpy as np
 from common import REPO, SHARED, report
 
-from export.report import litert_latency_ms
+from keras_colorizer.export.report import litert_latency_ms
 
 
 def make_checkpoint(preset, size, folder):
@@ -62,7 +62,7 @@ def main():
     checkpoint = args.checkpoint or make_checkpoint(args.preset, args.size, os.path.join(work, "run"))
     shutil.rmtree(args.out, ignore_errors=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "export", checkpoint, "--out", args.out, "--size", str(args.size)], cwd=REPO, check=True)
+    subprocess.run([sys.executable, "-m", "keras_colorizer.export", checkpoint, "--out", args.out, "--size", str(args.size)], cwd=REPO, check=True)
     export_s = time.perf_counter() - start
     with open(os.path.join(args.out, "report.json")) as f:
         rows = json.load(f)

@@ -23,12 +23,12 @@ def keras_timings(args):
     import keras
     import tensorflow as tf
 
-    from keras_colorizer.models import build_discriminator, build_generator
+    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
     from keras_colorizer.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)
     generator = build_generator(args.preset, ngf=args.ngf)
-    model = Pix2Pix(generator, build_discriminator(ndf=64))
+    model = Pix2Pix(generator, PatchGANDiscriminator(ndf=64))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
     model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile)
     images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)

@@ -1,5 +1,7 @@
+"""`python -m keras_colorizer.export`: see `keras_colorizer.export.cli`."""
+
 import sys
 
-from export.cli import main
+from keras_colorizer.export.cli import main
 
 sys.exit(main())

@@ -1,7 +1,8 @@
-"""`python -m export RUN_OR_CHECKPOINT --out DIR`: SavedModel for TF Serving and TFLite files for phones."""
+"""`python -m keras_colorizer.export RUN_OR_CHECKPOINT --out DIR`: SavedModel for TF Serving and TFLite files for phones."""
 
 import argparse
 import os
+import re
 import shutil
 import sys
 
@@ -10,13 +11,33 @@ import numpy as np
 from keras_colorizer.cli.common import fail, quiet_tensorflow
 
 FORMATS = ("saved_model", "tflite")
+# TF Serving finds a model at <base>/<name>/<version>/: the name is one path segment, the version a positive integer.
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def positive_int(value):
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return number
+
+
+def model_name(value):
+    if not MODEL_NAME.match(value):
+        raise argparse.ArgumentTypeError(
+            f"expected one path segment of letters, digits, '.', '_' or '-' (TF Serving's model folder), got {value!r}"
+        )
+    return value
 
 
 def build_parser():
-    from export.tflite import DEFAULT_VARIANTS, VARIANTS
+    from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
 
     parser = argparse.ArgumentParser(
-        prog="python -m export",
+        prog="python -m keras_colorizer.export",
         description="Export a trained generator: a SavedModel laid out for TensorFlow Serving and "
         "TFLite (LiteRT) files for phones, with a report of sizes, latency and agreement.",
     )
@@ -28,13 +49,13 @@ def build_parser():
         help=f"TFLite variants, from {', '.join(VARIANTS)} (default: {','.join(DEFAULT_VARIANTS)}; int16x8 is for "
         "accelerators that run 16x8: on a CPU it runs 25-60x slower than float32)",
     )
-    parser.add_argument("--size", type=int, default=256, help="the TFLite files' static input size (default: 256)")
-    parser.add_argument("--model-name", default="colorizer", help="TF Serving model name (default: colorizer)")
-    parser.add_argument("--version", type=int, default=1, help="TF Serving model version (default: 1)")
+    parser.add_argument("--size", type=positive_int, default=256, help="the TFLite files' static input size (default: 256)")
+    parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
+    parser.add_argument("--version", type=positive_int, default=1, help="TF Serving model version, a positive integer (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
-    parser.add_argument("--calibration-crops", type=int, default=100, help="crops drawn from them (default: 100)")
-    parser.add_argument("--eval-crops", type=int, default=8, help="crops of other photos that score the TFLite files (default: 8)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    parser.add_argument("--calibration-crops", type=positive_int, default=100, help="crops drawn from them (default: 100)")
+    parser.add_argument("--eval-crops", type=positive_int, default=8, help="crops of other photos that score the TFLite files (default: 8)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder (crash-safe: the old one stays until the new one is complete)")
     return parser
 
 
@@ -87,84 +108,109 @@ def main(argv=None):
 
 
 def export(args):
-    from export.generator import load_float32_generator
-    from export.graphs import to_gray
-    from export.report import folder_size, keras_reference, litert_latency_ms, run_tflite, score, write_report
-    from export.saved_model import serving_path, write_saved_model
-    from export.tflite import VARIANTS, convert_variants, ops_in
+    """Check the arguments, build the export in a staging folder, report, and swap it into --out."""
+    from keras_colorizer.export import swap
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.report import write_report
+    from keras_colorizer.export.tflite import VARIANTS
     from keras_colorizer.errors import UserError
-    from keras_colorizer.models import check_image_size
 
     formats = parse_list(args.formats, FORMATS, "formats")
     variants = parse_list(args.variants, VARIANTS, "variants") if "tflite" in formats else []
     out = os.path.abspath(args.out)
+    for line in swap.recover(out):
+        print(line, flush=True)
     if os.path.exists(out) and not args.overwrite:
         raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
-    generator, options, checkpoint = load_float32_generator(args.model)
+    generator, checkpoint, step = load_float32_generator(args.model)
     try:
-        check_image_size(args.size, options.generator_levels)
+        generator.check_size(args.size)
     except ValueError as error:
         raise UserError(f"--size: {error}") from None
-    gray = to_gray(photo_crops(args.calibration, args.size, args.calibration_crops, held_out=False)) if variants else []
-
-    tmp = f"{out}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    rows = []
     try:
+        tmp = swap.staging_folder(out)
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the export there ({error.strerror or error})") from None
+    try:
+        rows = []
         if "saved_model" in formats:
-            path = serving_path(tmp, args.model_name, args.version)
-            print(f"[saved_model] writing {os.path.relpath(path, tmp)} ...", flush=True)
-            write_saved_model(generator, options.image_size, path)
-            rows.append({"artifact": os.path.relpath(path, tmp), "size_mb": folder_size(path) / 2**20})
+            rows.append(write_serving_model(generator, tmp, args.model_name, args.version))
         if variants:
-            folder = os.path.join(tmp, "tflite")
-            os.makedirs(folder)
-            metadata = {
-                "model_version": args.version,
-                "checkpoint": checkpoint,
-                "signatures": {
-                    "colorize": {"inputs": {"gray": f"uint8 [1, {args.size}, {args.size}, 1], 0..255"},
-                                 "outputs": {"rgb": f"uint8 [1, {args.size}, {args.size}, 3], 0..255"}},
-                    "predict_ab": {"inputs": {"l": f"float32 [1, {args.size}, {args.size}, 1], L/50 - 1 in [-1, 1]"},
-                                   "outputs": {"ab": f"float32 [1, {args.size}, {args.size}, 2], ab/110 in [-1, 1]"}},
-                },
-                "training": {k: options.to_dict()[k] for k in ("preset", "levels", "ngf", "norm", "image_size", "gan_mode", "lambda_l1", "epochs")},
-            }
-            written = convert_variants(
-                generator, args.size, variants, gray, folder, metadata, progress=lambda line: print(line, flush=True)
-            )
-            originals = photo_crops(args.calibration, args.size, args.eval_crops, held_out=True)
-            reference = keras_reference(generator, args.size, originals)
-            rows.append({"artifact": "keras float32 (reference)", "size_mb": None, **score(reference, reference, originals)})
-            for variant, path in written.items():
-                bad = sorted(op for op in ops_in(path) if "FLEX" in op.upper() or "CUSTOM" in op.upper())
-                if bad:
-                    raise RuntimeError(f"{path}: holds non-builtin ops {bad}")
-                probe = reference["gray"][:1]
-                rows.append({
-                    "artifact": os.path.relpath(path, tmp),
-                    "size_mb": os.path.getsize(path) / 2**20,
-                    "latency_ms_1_thread": litert_latency_ms(path, probe, 1),
-                    "latency_ms_2_threads": litert_latency_ms(path, probe, 2),
-                    **score(run_tflite(path, reference), reference, originals),
-                })
-                row = rows[-1]
-                print(
-                    f"[tflite] {variant}: {row['size_mb']:.1f} MB, {row['latency_ms_2_threads']:.0f} ms (2 threads), "
-                    f"agreement {row['agreement_psnr_db']:.1f} dB",
-                    flush=True,
-                )
+            rows += write_tflite_files(generator, tmp, variants, args, checkpoint, step)
         table = write_report(tmp, rows)
-        if os.path.exists(out):
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        swap.swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     print(table)
     print(f"Wrote {out}")
     return 0
+
+
+def write_serving_model(generator, tmp, name, version):
+    """The SavedModel for TF Serving under `tmp/serving/<name>/<version>/`; its report row."""
+    from keras_colorizer.export.report import folder_size
+    from keras_colorizer.export.saved_model import serving_path, write_saved_model
+
+    path = serving_path(tmp, name, version)
+    print(f"[saved_model] writing {os.path.relpath(path, tmp)} ...", flush=True)
+    write_saved_model(generator, generator.image_size, path)
+    return {"artifact": os.path.relpath(path, tmp), "size_mb": folder_size(path) / 2**20}
+
+
+def tflite_metadata(generator, size, version, checkpoint, step):
+    """What each TFLite file carries about itself: signatures, value ranges, version and the generator's config."""
+    from keras_colorizer import signatures as names
+
+    return {
+        "model_version": version,
+        "checkpoint": checkpoint,
+        "step": step,
+        "signatures": {
+            names.MOBILE_COLORIZE: {
+                "inputs": {names.MOBILE_INPUT: f"uint8 [1, {size}, {size}, 1], 0..255"},
+                "outputs": {names.MOBILE_OUTPUT: f"uint8 [1, {size}, {size}, 3], 0..255"},
+            },
+            names.PREDICT_AB: {
+                "inputs": {names.PREDICT_AB_INPUT: f"float32 [1, {size}, {size}, 1], L/50 - 1 in [-1, 1]"},
+                "outputs": {names.PREDICT_AB_OUTPUT: f"float32 [1, {size}, {size}, 2], ab/110 in [-1, 1]"},
+            },
+        },
+        "generator": {"class": type(generator).__name__, "config": generator.get_config()},
+    }
+
+
+def write_tflite_files(generator, tmp, variants, args, checkpoint, step):
+    """Convert every variant into `tmp/tflite/`, check its ops, time and score it; their report rows."""
+    from keras_colorizer.export.graphs import to_gray
+    from keras_colorizer.export.report import keras_reference, litert_latency_ms, run_tflite, score
+    from keras_colorizer.export.tflite import check_builtin_ops, convert_variants
+
+    folder = os.path.join(tmp, "tflite")
+    os.makedirs(folder)
+    gray = to_gray(photo_crops(args.calibration, args.size, args.calibration_crops, held_out=False))
+    metadata = tflite_metadata(generator, args.size, args.version, checkpoint, step)
+    written = convert_variants(generator, args.size, variants, gray, folder, metadata, progress=lambda line: print(line, flush=True))
+    originals = photo_crops(args.calibration, args.size, args.eval_crops, held_out=True)
+    reference = keras_reference(generator, args.size, originals)
+    rows = [{"artifact": "keras float32 (reference)", "size_mb": None, **score(reference, reference, originals)}]
+    probe = reference["gray"][:1]
+    for variant, path in written.items():
+        check_builtin_ops(path)
+        row = {
+            "artifact": os.path.relpath(path, tmp),
+            "size_mb": os.path.getsize(path) / 2**20,
+            "latency_ms_1_thread": litert_latency_ms(path, probe, 1),
+            "latency_ms_2_threads": litert_latency_ms(path, probe, 2),
+            **score(run_tflite(path, reference), reference, originals),
+        }
+        rows.append(row)
+        print(
+            f"[tflite] {variant}: {row['size_mb']:.1f} MB, {row['latency_ms_2_threads']:.0f} ms (2 threads), "
+            f"agreement {row['agreement_psnr_db']:.1f} dB",
+            flush=True,
+        )
+    return rows
 
 
 if __name__ == "__main__":

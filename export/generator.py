@@ -1,61 +1,46 @@
-"""The generator to export: rebuilt in float32 from a run or checkpoint."""
+"""The generator to export: a checkpoint's `generator.keras`, loaded in float32."""
 
 import keras
-from keras import ops
 
-from keras_colorizer.checkpoint import find_checkpoint, load_generator_weights, read_state
-from keras_colorizer.config import TrainOptions
-from keras_colorizer.models import build_generator
-
-
-class QuantizableInstanceNorm(keras.layers.GroupNormalization):
-    """Instance norm (`GroupNormalization(groups=-1)`) written with ops that all have int8 kernels.
-
-    Keras computes the variance as E[x^2] - E[x]^2 and the shift as -mean,
-    which convert to SQUARE and NEG: LiteRT has no int8 kernel for either,
-    so they stayed float in an int8 file, between a dequantize and a
-    quantize. Here the variance is the mean of the centred values times
-    themselves: MEAN, SUB, MUL, RSQRT and ADD only. Same weights, same
-    result in float.
-    """
-
-    def call(self, inputs):
-        mean = ops.mean(inputs, axis=(1, 2), keepdims=True)
-        centred = inputs - mean
-        variance = ops.mean(centred * centred, axis=(1, 2), keepdims=True)
-        return centred * (ops.rsqrt(variance + self.epsilon) * self.gamma) + self.beta
+from keras_colorizer.checkpoint import find_checkpoint, load_generator, read_state
+from keras_colorizer.models.layers import QuantizableInstanceNorm, is_instance_norm
 
 
 def _quantizable(layer):
-    config = layer.get_config()
-    if isinstance(layer, keras.layers.GroupNormalization) and config["groups"] in (-1, layer.gamma.shape[0]):
-        return QuantizableInstanceNorm.from_config(config)
-    return layer.__class__.from_config(config)
+    if is_instance_norm(layer):
+        return QuantizableInstanceNorm.from_config(layer.get_config())
+    return layer.__class__.from_config(layer.get_config())
+
+
+def as_quantizable(generator):
+    """`generator` with instance norm rewritten as `QuantizableInstanceNorm` (same weights, same float output).
+
+    The copy is a functional model; it keeps the generator's `image_size`
+    and `float_stem_layers`.
+    """
+    if not any(is_instance_norm(layer) for layer in generator.layers):
+        return generator
+    copy = keras.models.clone_model(generator, clone_function=_quantizable)
+    copy.set_weights(generator.get_weights())
+    copy.image_size = generator.image_size
+    copy.float_stem_layers = tuple(generator.float_stem_layers)
+    return copy
 
 
 def load_float32_generator(path):
-    """(generator, options, checkpoint folder) for a run or checkpoint, the generator in float32.
+    """(generator, checkpoint folder, step) for a run or checkpoint, the generator in float32.
 
-    The network is rebuilt under a float32 policy and the weights copied in,
-    so a run trained with a mixed-precision policy exports too (a float16
-    graph does not convert to builtin TFLite ops). Dropout is left out: it is
-    off at inference anyway. Instance norm becomes `QuantizableInstanceNorm`,
-    so an int8 file holds no float ops inside the network for it.
+    The generator is loaded under a float32 policy, so a run trained with a
+    mixed-precision policy exports too (a float16 graph does not convert to
+    builtin TFLite ops). Instance norm becomes `QuantizableInstanceNorm`, so
+    an int8 file holds no float ops inside the network for it.
     """
     checkpoint = find_checkpoint(path)
-    options = TrainOptions.from_dict(read_state(checkpoint)["options"])
+    step = read_state(checkpoint)["step"]
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
     try:
-        generator = build_generator(
-            levels=options.generator_levels, ngf=options.ngf, norm=options.norm, dropout=options.dropout,
-            upsample=options.upsample,
-        )
-        load_generator_weights(generator, checkpoint)
-        if options.norm == "instance":
-            trained = generator
-            generator = keras.models.clone_model(trained, clone_function=_quantizable)
-            generator.set_weights(trained.get_weights())
+        generator = as_quantizable(load_generator(checkpoint))
     finally:
         keras.config.set_dtype_policy(previous)
-    return generator, options, checkpoint
+    return generator, checkpoint, step

@@ -8,6 +8,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_colorizer import color
+from keras_colorizer import signatures as names
+from keras_colorizer.compat import freeze_concrete_function
 from keras_colorizer.inference import colorize_lightness
 
 # Largest image `serving_default` accepts: 50 megapixels.
@@ -39,6 +41,7 @@ def check_images(images, max_pixels=MAX_PIXELS):
     """Assertions that fail a request with InvalidArgument and a message, before any work."""
     shape = tf.shape(images)
     return [
+        tf.debugging.assert_positive(shape[0], message="the batch is empty; expected at least one image"),
         tf.debugging.assert_positive(
             shape[1] * shape[2], message="image has zero height or width; expected at least 1x1 pixels"
         ),
@@ -72,12 +75,18 @@ def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
     return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic))
 
 
+def freeze(function, *input_specs):
+    """A `tf.function` traced at `input_specs`, with every variable it reads turned into a graph constant.
+
+    Returns the frozen concrete function; it returns a list of outputs.
+    """
+    return freeze_concrete_function(function.get_concrete_function(*input_specs))
+
+
 def freeze_generator(generator, shape):
     """`generator` at inference as a function whose weights are graph constants: L -> ab, float32."""
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
     traced = tf.function(lambda l_norm: tf.cast(generator(l_norm, training=False), tf.float32))
-    frozen = convert_variables_to_constants_v2(traced.get_concrete_function(tf.TensorSpec(shape, tf.float32)))
+    frozen = freeze(traced, tf.TensorSpec(shape, tf.float32))
     return lambda l_norm: frozen(l_norm)[0]
 
 
@@ -95,11 +104,11 @@ class ServingModule(tf.Module):
         # not find them ("Could not find variable up2_norm/moving_mean").
         self._predict = freeze_generator(generator, [None, size, size, 1])
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name="images")])
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name=names.SERVING_INPUT)])
         def serving_default(images):
-            return {"colorized": colorize_uint8(images, self._predict, size, self.max_pixels)}
+            return {names.SERVING_OUTPUT: colorize_uint8(images, self._predict, size, self.max_pixels)}
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=names.BYTES_INPUT)])
         def colorize_bytes(image_bytes):
             def one(encoded):
                 image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
@@ -107,11 +116,11 @@ class ServingModule(tf.Module):
                 out = colorize_uint8(image[None], self._predict, size, self.max_pixels)[0]
                 return tf.io.encode_png(out)
 
-            return {"colorized_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+            return {names.BYTES_OUTPUT: tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
 
-        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1], tf.float32, name="l")])
+        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
         def predict_ab(l):
-            return {"ab": self._predict(l)}
+            return {names.PREDICT_AB_OUTPUT: self._predict(l)}
 
         self.serving_default = serving_default
         self.colorize_bytes = colorize_bytes
@@ -119,9 +128,9 @@ class ServingModule(tf.Module):
 
     def signatures(self):
         return {
-            "serving_default": self.serving_default,
-            "colorize_bytes": self.colorize_bytes,
-            "predict_ab": self.predict_ab,
+            names.SERVING_DEFAULT: self.serving_default,
+            names.COLORIZE_BYTES: self.colorize_bytes,
+            names.PREDICT_AB: self.predict_ab,
         }
 
 
@@ -139,19 +148,19 @@ class MobileModule(tf.Module):
         self.lightness_of_gray = gray_lightness_table()
         size = self.size
 
-        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name="gray")])
+        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name=names.MOBILE_INPUT)])
         def colorize(gray):
             lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
             ab = tf.cast(self.generator(color.normalize_l(lightness), training=False), tf.float32)
             lab = tf.concat([lightness, color.denormalize_ab(ab)], axis=-1)
-            return {"rgb": to_uint8(color.lab_to_rgb_in_gamut(lab))}
+            return {names.MOBILE_OUTPUT: to_uint8(color.lab_to_rgb_in_gamut(lab))}
 
-        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l")])
+        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
         def predict_ab(l):
-            return {"ab": tf.cast(self.generator(l, training=False), tf.float32)}
+            return {names.PREDICT_AB_OUTPUT: tf.cast(self.generator(l, training=False), tf.float32)}
 
         self.colorize = colorize
         self.predict_ab = predict_ab
 
     def signatures(self):
-        return {"colorize": self.colorize, "predict_ab": self.predict_ab}
+        return {names.MOBILE_COLORIZE: self.colorize, names.PREDICT_AB: self.predict_ab}

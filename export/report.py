@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from keras_colorizer import signatures as names
+
 
 def folder_size(path):
     """Bytes of a file, or of everything under a folder."""
@@ -15,7 +17,7 @@ def folder_size(path):
     return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(path) for f in files)
 
 
-def litert_latency_ms(path, gray, threads, runs=5, signature="colorize"):
+def litert_latency_ms(path, gray, threads, runs=5, signature=names.MOBILE_COLORIZE):
     """Median time of a signature with the LiteRT interpreter (XNNPACK).
 
     `colorize` takes the uint8 `gray` as it is; `predict_ab` (the network
@@ -23,10 +25,13 @@ def litert_latency_ms(path, gray, threads, runs=5, signature="colorize"):
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.graphs import gray_to_network_l
+    from keras_colorizer.export.graphs import gray_to_network_l
 
     runner = Interpreter(model_path=path, num_threads=threads).get_signature_runner(signature)
-    inputs = {"gray": gray} if signature == "colorize" else {"l": gray_to_network_l(gray)}
+    if signature == names.MOBILE_COLORIZE:
+        inputs = {names.MOBILE_INPUT: gray}
+    else:
+        inputs = {names.PREDICT_AB_INPUT: gray_to_network_l(gray)}
     runner(**inputs)  # warm-up
     times = []
     for _ in range(runs):
@@ -42,14 +47,14 @@ def keras_reference(generator, size, originals):
     Returns a dict of uint8 `gray` (N, S, S, 1), uint8 `rgb` (N, S, S, 3)
     and float `ab` (N, S, S, 2) in network range.
     """
-    from export.graphs import MobileModule, gray_to_network_l, to_gray
+    from keras_colorizer.export.graphs import MobileModule, gray_to_network_l, to_gray
 
     mobile = MobileModule(generator, size)
     gray = to_gray(originals)[..., None]
     rgb, ab = [], []
     for g in gray:
-        rgb.append(mobile.colorize(g[None])["rgb"].numpy()[0])
-        ab.append(mobile.predict_ab(gray_to_network_l(g[None]))["ab"].numpy()[0])
+        rgb.append(mobile.colorize(g[None])[names.MOBILE_OUTPUT].numpy()[0])
+        ab.append(mobile.predict_ab(gray_to_network_l(g[None]))[names.PREDICT_AB_OUTPUT].numpy()[0])
     return {"gray": gray, "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 
@@ -57,33 +62,27 @@ def run_tflite(path, reference):
     """The TFLite file's `rgb` and `ab` on the reference's inputs."""
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.graphs import gray_to_network_l
+    from keras_colorizer.export.graphs import gray_to_network_l
 
     interpreter = Interpreter(model_path=path)
-    colorize = interpreter.get_signature_runner("colorize")
-    predict_ab = interpreter.get_signature_runner("predict_ab")
+    colorize = interpreter.get_signature_runner(names.MOBILE_COLORIZE)
+    predict_ab = interpreter.get_signature_runner(names.PREDICT_AB)
     rgb, ab = [], []
     for g in reference["gray"]:
-        rgb.append(colorize(gray=g[None])["rgb"][0])
-        ab.append(predict_ab(l=gray_to_network_l(g[None]))["ab"][0])
+        rgb.append(colorize(**{names.MOBILE_INPUT: g[None]})[names.MOBILE_OUTPUT][0])
+        ab.append(predict_ab(**{names.PREDICT_AB_INPUT: gray_to_network_l(g[None])})[names.PREDICT_AB_OUTPUT][0])
     return {"gray": reference["gray"], "rgb": np.stack(rgb), "ab": np.stack(ab)}
-
-
-IDENTICAL_PSNR_DB = 100.0  # reported for identical images (JSON has no infinity)
-
-
-def psnr_uint8(a, b):
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return IDENTICAL_PSNR_DB if mse == 0 else min(IDENTICAL_PSNR_DB, float(10 * np.log10(255.0**2 / mse)))
 
 
 def score(result, reference, originals):
     """Agreement with the Keras float32 model and colorization PSNR against the true photos (means over crops)."""
+    from keras_colorizer.metrics import psnr
+
     same = result is reference
     return {
-        "agreement_psnr_db": None if same else float(np.mean([psnr_uint8(a, b) for a, b in zip(reference["rgb"], result["rgb"])])),
+        "agreement_psnr_db": None if same else float(np.mean(psnr(reference["rgb"], result["rgb"]))),
         "max_ab_error": None if same else float(np.abs(result["ab"] - reference["ab"]).max() * 110.0),
-        "colorization_psnr_db": float(np.mean([psnr_uint8(o, r) for o, r in zip(originals, result["rgb"])])),
+        "colorization_psnr_db": float(np.mean(psnr(originals, result["rgb"]))),
     }
 
 

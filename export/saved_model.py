@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from export.graphs import ServingModule
+from keras_colorizer.export.graphs import ServingModule
 
 
 def write_saved_model(generator, image_size, folder):

@@ -13,11 +13,10 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.compiler.mlir.lite import types_pb2 as _types_pb2
-from tensorflow.lite.python import convert as _tflite_convert
-from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from export.graphs import MobileModule, gray_to_network_l
+from keras_colorizer import signatures as names
+from keras_colorizer.compat import calibrate_only, litert_op_names, quantize_calibrated, tflite_flatbuffers
+from keras_colorizer.export.graphs import MobileModule, freeze, gray_to_network_l
 
 VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
 # int16x8 (int16 activations, int8 weights) is written on request only: LiteRT
@@ -25,26 +24,24 @@ VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
 # float32 on a CPU (12 s for unet_256 at 256x256); it is for accelerators that
 # run 16x8, and for comparing int8 against a finer quantization.
 DEFAULT_VARIANTS = ("float32", "float16", "dynamic", "int8")
-QUANTIZED = {"int8": _types_pb2.QUANTIZED_INT8}
-SIGNATURES = ("colorize", "predict_ab")
-# Generator layers whose outputs stay float in quantized files (see `quantize_network`).
-FLOAT_LAYERS = ("down1_conv", "down2_lrelu")
+QUANTIZED = ("int8",)
+SIGNATURES = (names.MOBILE_COLORIZE, names.PREDICT_AB)
 
 
 def _frozen_module(generator, size):
     """A module whose two signatures hold the generator's weights as constants."""
     mobile = MobileModule(generator, size)
-    frozen_colorize = convert_variables_to_constants_v2(mobile.colorize.get_concrete_function())
-    frozen_ab = convert_variables_to_constants_v2(mobile.predict_ab.get_concrete_function())
+    frozen_colorize = freeze(mobile.colorize)
+    frozen_ab = freeze(mobile.predict_ab)
     module = tf.Module()
 
-    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name="gray")])
+    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name=names.MOBILE_INPUT)])
     def colorize(gray):
-        return {"rgb": frozen_colorize(gray)[0]}
+        return {names.MOBILE_OUTPUT: frozen_colorize(gray)[0]}
 
-    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name="l")])
+    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
     def predict_ab(l):
-        return {"ab": frozen_ab(l)[0]}
+        return {names.PREDICT_AB_OUTPUT: frozen_ab(l)[0]}
 
     module.colorize, module.predict_ab = colorize, predict_ab
     return module
@@ -66,20 +63,19 @@ def _converter(saved_model_dir, variant, calibration_gray):
 
     converter.representative_dataset = lambda: _calibration_samples(calibration_gray, SIGNATURES)
     if variant not in QUANTIZED:
-        raise ValueError(f"Unknown TFLite variant {variant!r}. Expected one of: {', '.join(VARIANTS)}")
+        raise ValueError(f"Unknown TFLite variant. Expected one of: {', '.join(VARIANTS)}. Received: {variant!r}")
     # Calibrate only; `quantize_network` then quantizes the generator's ops.
-    converter._experimental_calibrate_only = True  # noqa: SLF001
-    return converter
+    return calibrate_only(converter)
 
 
 def _calibration_samples(calibration_gray, signatures):
     """(signature, inputs) pairs for the converter's calibration: each gray crop to each signature."""
     for gray in calibration_gray:
         gray = gray[None, ..., None]
-        if "colorize" in signatures:
-            yield "colorize", {"gray": gray}
-        if "predict_ab" in signatures:
-            yield "predict_ab", {"l": gray_to_network_l(gray)}
+        if names.MOBILE_COLORIZE in signatures:
+            yield names.MOBILE_COLORIZE, {names.MOBILE_INPUT: gray}
+        if names.PREDICT_AB in signatures:
+            yield names.PREDICT_AB, {names.PREDICT_AB_INPUT: gray_to_network_l(gray)}
 
 
 def convert_16x8(saved_model_dir, calibration_gray):
@@ -115,8 +111,7 @@ def join_signatures(blobs):
     file's; buffers with the same bytes (the weights every signature shares)
     are stored once; op codes are merged.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
+    flatbuffer_utils, _ = tflite_flatbuffers()
     models = [flatbuffer_utils.convert_bytearray_to_object(bytearray(blob)) for blob in blobs]
     joined = models[0]
     stored = {}
@@ -154,33 +149,18 @@ def join_signatures(blobs):
     return bytes(flatbuffer_utils.convert_object_to_bytearray(joined))
 
 
-def quantize_network(calibrated, variant, network_name):
-    """Quantize the generator's ops of a calibrated model; keep the colour conversion float.
+def quantize_network(calibrated, variant, network_name, float_layers=()):
+    """Quantize the generator's ops of a calibrated model; keep the colour conversion and `float_layers` float.
 
-    The Lab -> RGB ops around the network (cubes, powers, a 3x3 matrix,
-    values up to 100) lose most of their precision in 8 bits: quantized with
-    the rest, the `colorize` output of an int8 file agreed with float32 at
-    10 dB; with them left in float, at 33 dB (docs/benchmarks.md). Every
-    tensor outside the generator (`network_name`) is denylisted (this is the
-    quantizer TensorFlow's own QuantizationDebugger drives) and loses its
-    calibrated range: with the range kept, the quantizer put a
+    Every tensor outside the generator (`network_name`) is denylisted and
+    loses its calibrated range: the Lab <-> RGB ops around the network lose
+    most of their precision in 8 bits, and a kept range would put a
     quantize-dequantize pair on the gray image's L, which feeds both the
-    network and the colour ops, and the colour ops read it in 8 bits (7 dB).
-
-    The generator's first layer is kept float too (`FLOAT_LAYERS`). Its
-    output is the outer skip connection, and the quantizer gives every input
-    of a concatenation the output's scale: the first conv's values (about
-    +-0.2) were stored with the scale of the decoder tensor beside them
-    (about +-9), in 2.5% of the int8 range, and the encoder reads that same
-    coarse tensor, so every deeper feature inherited the error.
-    QuantizationDebugger traced the int8 error of a trained model to it:
-    quantizing that layer alone gave 16.3 ab units RMS against the Keras
-    model; keeping it float with every other layer int8, 0.79 (0.65 with
-    nothing quantized). The agreement went from 28.6 to 46.9 dB, for one conv
-    with one input channel run in float (docs/benchmarks.md).
+    network and the colour ops. `float_layers` are the generator's own
+    `float_stem_layers`: the layers where 8 bits cost the most accuracy
+    (docs/benchmarks.md measures why for the U-Net's first layer).
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
+    flatbuffer_utils, _ = tflite_flatbuffers()
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
     float_nodes = []
     for subgraph in model.subgraphs:
@@ -189,14 +169,10 @@ def quantize_network(calibrated, variant, network_name):
             if not (f"{network_name}/" in name or name.startswith(network_name)):
                 tensor.quantization = None  # no calibrated range: no quantize-dequantize pair on it
                 float_nodes.append(name)
-            elif any(f"/{layer}" in name for layer in FLOAT_LAYERS):
+            elif any(f"/{layer}" in name for layer in float_layers):
                 float_nodes.append(name)
     stripped = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
-    return _tflite_convert.mlir_quantize(
-        stripped,
-        inference_type=QUANTIZED[variant],
-        denylisted_nodes=sorted(set(filter(None, float_nodes))),
-    )
+    return quantize_calibrated(stripped, variant, sorted(set(filter(None, float_nodes))))
 
 
 METADATA_NAME = "keras_colorizer"
@@ -204,10 +180,7 @@ METADATA_NAME = "keras_colorizer"
 
 def embed_metadata(blob, values):
     """The TFLite file `blob` with `values` as a JSON metadata entry named `METADATA_NAME`."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    from tensorflow.lite.python import schema_py_generated as schema
-
+    flatbuffer_utils, schema = tflite_flatbuffers()
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), dtype=np.uint8)
@@ -221,8 +194,7 @@ def embed_metadata(blob, values):
 
 def read_metadata(path):
     """The JSON metadata `embed_metadata` wrote into a TFLite file, or None."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
+    flatbuffer_utils, _ = tflite_flatbuffers()
     model = flatbuffer_utils.read_model(path)
     for entry in model.metadata or []:
         if entry.name.decode() == METADATA_NAME:
@@ -244,7 +216,7 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
             else:
                 blob = _converter(saved, variant, calibration_gray).convert()
             if variant in QUANTIZED:
-                blob = quantize_network(blob, variant, generator.name)
+                blob = quantize_network(blob, variant, generator.name, generator.float_stem_layers)
             blob = embed_metadata(blob, {**metadata, "variant": variant})
             path = os.path.join(folder, f"colorizer_{variant}.tflite")
             with open(path, "wb") as f:
@@ -255,9 +227,15 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
     return written
 
 
+def check_builtin_ops(path):
+    """Raise RuntimeError if a TFLite file holds Flex or custom ops (LiteRT on phones could not run it)."""
+    bad = sorted(op for op in ops_in(path) if "FLEX" in op.upper() or "CUSTOM" in op.upper())
+    if bad:
+        raise RuntimeError(f"{path}: holds non-builtin ops {bad}")
+
+
 def ops_in(path):
     """The set of op names in a TFLite file (checked for Flex and custom ops)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=path)
-    return {detail["op_name"] for detail in interpreter._get_ops_details()}  # noqa: SLF001
+    return litert_op_names(Interpreter(model_path=path))

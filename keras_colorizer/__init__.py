@@ -1,10 +1,21 @@
 """keras-colorizer: photo colorization with a pix2pix conditional GAN in Keras 3.
 
 Modules: `color` (sRGB <-> CIELAB), `data` (sources and the tf.data
-pipeline), `models` (U-Net generator, PatchGAN discriminator), `pix2pix`
-(the training model), `training` (a run from options), `inference`
-(`Colorizer`). Importing the package itself loads nothing heavy, so the
-command lines start fast.
+pipeline), `models` (generator families and the PatchGAN discriminator,
+registered Keras classes), `pix2pix` (the training model), `training` (a run
+from options), `inference` (`Colorizer`), `export` (SavedModel and TFLite).
+
+Importing the package registers its Keras classes, so
+`keras.saving.load_model("generator.keras")` works after `import
+keras_colorizer` alone. Unless `TF_CPP_MIN_LOG_LEVEL` is set, TensorFlow's
+C++ info and warning logs are hidden (set before Keras loads TensorFlow).
 """
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_colorizer import models  # noqa: E402,F401 - registers the model classes with Keras
+from keras_colorizer import pix2pix  # noqa: E402,F401 - registers Pix2Pix
 
 __version__ = "0.1.0"

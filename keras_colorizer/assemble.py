@@ -7,25 +7,16 @@ TensorFlow).
 
 import keras
 
-from keras_colorizer.models import build_discriminator, build_generator
+from keras_colorizer.models import PatchGANDiscriminator, build_generator
 from keras_colorizer.optimizers import FusedAdam
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
 
 
-def build_models(options, synchronized_norm=False):
-    """The generator and discriminator the options describe."""
-    generator = build_generator(
-        levels=options.generator_levels,
-        ngf=options.ngf,
-        norm=options.norm,
-        dropout=options.dropout,
-        upsample=options.upsample,
-        synchronized_norm=synchronized_norm,
-    )
-    discriminator = build_discriminator(
-        n_layers=options.n_layers, ndf=options.ndf, norm=options.norm, synchronized_norm=synchronized_norm
-    )
+def build_networks(options, synchronized_norm=False):
+    """The generator and discriminator the options describe, seeded by `options.seed`."""
+    generator = build_generator(options.generator, **options.generator_settings(), synchronized_norm=synchronized_norm)
+    discriminator = PatchGANDiscriminator(**options.discriminator_settings(), synchronized_norm=synchronized_norm)
     return generator, discriminator
 
 
@@ -33,8 +24,8 @@ def quiet_grappler():
     """Turn off Grappler's remapper, which logs a spurious error on every run.
 
     It tries to fuse Conv2D + BiasAdd + LeakyRelu in the discriminator's
-    gradient and fails ("remapper failed: ... LeakyReluGrad"). Without it the
-    unet_256 training step took the same time here (729 ms against 734 ms).
+    gradient and fails ("remapper failed: ... LeakyReluGrad"); without it
+    the step takes the same time (docs/benchmarks.md).
     """
     if keras.backend.backend() != "tensorflow":
         return
@@ -43,11 +34,20 @@ def quiet_grappler():
     tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
-def resolve_jit_compile(options):
+def resolve_jit_compile(jit_compile):
     """`--jit-compile`, or the backend's default: JAX needs XLA; with TensorFlow it measured slower on CPU."""
-    if options.jit_compile is not None:
-        return bool(options.jit_compile)
+    if jit_compile is not None:
+        return bool(jit_compile)
     return keras.backend.backend() == "jax"
+
+
+def paper_adam(name, lr, beta1, total_steps, decay_steps, loss_scaled=False):
+    """Adam with the paper's schedule: `lr` constant, then linear to 0 over the last `decay_steps`."""
+    schedule = ConstantThenLinearDecay(lr, total_steps - decay_steps, decay_steps)
+    optimizer = FusedAdam(schedule, beta_1=beta1, beta_2=0.999, name=name)
+    if loss_scaled:
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+    return optimizer
 
 
 def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
@@ -57,25 +57,21 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
     Under `mixed_float16` each optimizer is wrapped in a `LossScaleOptimizer`.
     """
     quiet_grappler()
-    keras.utils.set_random_seed(options.seed)
-    generator, discriminator = build_models(options, synchronized_norm=synchronized_norm)
+    generator, discriminator = build_networks(options, synchronized_norm=synchronized_norm)
     model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size, name="pix2pix")
-    decay_steps = options.lr_decay_epochs * steps_per_epoch
-    constant_steps = options.epochs * steps_per_epoch - decay_steps
-
-    def adam(name):
-        schedule = ConstantThenLinearDecay(options.lr, constant_steps, decay_steps)
-        optimizer = FusedAdam(schedule, beta_1=options.beta1, beta_2=0.999, name=name)
-        if options.precision == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
-        return optimizer
-
+    adam = dict(
+        lr=options.lr,
+        beta1=options.beta1,
+        total_steps=options.epochs * steps_per_epoch,
+        decay_steps=options.lr_decay_epochs * steps_per_epoch,
+        loss_scaled=options.precision == "mixed_float16",
+    )
     model.compile(
-        g_optimizer=adam("g_adam"),
-        d_optimizer=adam("d_adam"),
+        g_optimizer=paper_adam("g_adam", **adam),
+        d_optimizer=paper_adam("d_adam", **adam),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
-        jit_compile=resolve_jit_compile(options),
+        jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,
     )
     model.build_optimizers()

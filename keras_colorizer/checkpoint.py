@@ -2,12 +2,17 @@
 
 A checkpoint is a folder `checkpoints/step-0000120/` holding
 
-    generator.weights.h5       discriminator.weights.h5
-    optimizers.npz             state.json (step, epoch, training options)
+    generator.keras            the generator: `keras.saving.load_model` rebuilds it
+    discriminator.keras        the discriminator, the same way
+    optimizers.npz             both optimizers' variables, keyed by variable path
+    state.json                 step, epoch and the run's training options
 
-It is written under a temporary name and renamed into place when complete,
-so a crash during a save never replaces a good checkpoint with a broken one;
-a folder without the temporary prefix is always whole.
+It is written under a temporary name and renamed into place when complete;
+old checkpoints are renamed to a temporary name before they are deleted. So
+a folder named `step-*` is always whole, whenever the process dies, and the
+temporary folders a killed process leaves are removed by the next save.
+Checkpoints of earlier versions (`*.weights.h5`, optimizer variables by
+position) still load.
 """
 
 import json
@@ -18,13 +23,16 @@ import warnings
 import numpy as np
 
 from keras_colorizer.config import write_json
+from keras_colorizer.crashpoints import reached
 from keras_colorizer.errors import UserError
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
-GENERATOR_FILE = "generator.weights.h5"
-DISCRIMINATOR_FILE = "discriminator.weights.h5"
+GENERATOR_FILE = "generator.keras"
+DISCRIMINATOR_FILE = "discriminator.keras"
 OPTIMIZERS_FILE = "optimizers.npz"
+# Files of checkpoints written before the networks were saved as `.keras`.
+LEGACY_WEIGHTS = {GENERATOR_FILE: "generator.weights.h5", DISCRIMINATOR_FILE: "discriminator.weights.h5"}
 _PREFIX = "step-"
 _TMP = ".tmp-"
 
@@ -40,29 +48,54 @@ def _step_dirs(folder):
     return [os.path.join(folder, n) for n in sorted(names, key=lambda n: int(n[len(_PREFIX):]))]
 
 
+def _remove_leftovers(folder):
+    """Delete the temporary folders of saves and deletions that a killed process left."""
+    for name in os.listdir(folder):
+        if name.startswith(_TMP):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _delete_whole(path):
+    """Rename a checkpoint out of the `step-*` names, then delete it: no half-deleted checkpoint keeps its name."""
+    doomed = os.path.join(os.path.dirname(path), f"{_TMP}deleting-{os.path.basename(path)}-{os.getpid()}")
+    os.replace(path, doomed)
+    reached("checkpoint-pruning")
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def optimizer_arrays(prefix, optimizer):
+    """An optimizer's variables as {`prefix/path`: array}, every one of `variables`.
+
+    A LossScaleOptimizer's own `save_own_variables` leaves out its inner
+    optimizer's variables, or the other way round; `variables` has both.
+    """
+    arrays = {f"{prefix}/{v.path}": np.asarray(v.numpy()) for v in optimizer.variables}
+    if len(arrays) != len(optimizer.variables):
+        raise ValueError(f"{optimizer.name}: two variables share a path; cannot key its state by path")
+    return arrays
+
+
 def save_checkpoint(model, run_dir, epoch, options, keep=2):
     """Save `model` (a compiled `Pix2Pix`) into `run_dir/checkpoints/`; return the new folder."""
     folder = os.path.join(run_dir, CHECKPOINTS)
     os.makedirs(folder, exist_ok=True)
+    _remove_leftovers(folder)
     step = int(model.steps_taken.numpy())
     final = os.path.join(folder, f"{_PREFIX}{step:07d}")
     tmp = os.path.join(folder, f"{_TMP}{_PREFIX}{step:07d}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    model.generator.save_weights(os.path.join(tmp, GENERATOR_FILE))
-    model.discriminator.save_weights(os.path.join(tmp, DISCRIMINATOR_FILE))
-    store = {}
-    for prefix, optimizer in (("g", model.g_optimizer), ("d", model.d_optimizer)):
-        # All of `variables`, in order: a LossScaleOptimizer's own `save_own_variables`
-        # leaves out its inner optimizer's, or the other way round.
-        store.update({f"{prefix}/{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
-    np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **store)
+    model.generator.save(os.path.join(tmp, GENERATOR_FILE))
+    model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
+    arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
+    np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
     write_json(os.path.join(tmp, STATE_FILE), {"step": step, "epoch": int(epoch), "options": dict(options)})
+    reached("checkpoint-written")
     if os.path.exists(final):
-        shutil.rmtree(final)
+        _delete_whole(final)
     os.replace(tmp, final)
+    reached("checkpoint-renamed")
     for old in _step_dirs(folder)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        _delete_whole(old)
     return final
 
 
@@ -93,6 +126,20 @@ def read_state(checkpoint):
         raise CheckpointError(f"{path}: not a readable checkpoint state ({error})") from None
 
 
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _network_file(checkpoint, name):
+    """The path of a network's file in a checkpoint: `.keras`, or an older checkpoint's `.weights.h5`."""
+    path = os.path.join(checkpoint, name)
+    legacy = os.path.join(checkpoint, LEGACY_WEIGHTS[name])
+    if os.path.isfile(path) or not os.path.isfile(legacy):
+        return path
+    return legacy
+
+
 def _load_weights(model, path):
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
@@ -104,41 +151,78 @@ def _load_weights(model, path):
         skipped = [str(w.message) for w in caught if "skipping" in str(w.message).lower()]
         if skipped:
             raise ValueError(skipped[0])
-    except Exception as error:  # noqa: BLE001 - h5py and Keras raise several types
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: does not fit the {model.name} built from the options ({first_line})") from None
+    except Exception as error:  # noqa: BLE001 - h5py, zipfile and Keras raise several types
+        raise CheckpointError(f"{path}: does not fit the {model.name} built from the options ({_first_line(error)})") from None
 
 
-def load_generator_weights(generator, checkpoint):
-    """Load a checkpoint's generator weights into `generator`."""
-    _load_weights(generator, os.path.join(checkpoint, GENERATOR_FILE))
+def load_generator(checkpoint):
+    """The generator of a checkpoint, as `keras.saving.load_model` rebuilds it from `generator.keras`.
+
+    Checkpoints written before the networks were saved as `.keras` hold
+    weights only; for them the generator is rebuilt from the run's options.
+    Under any dtype policy the caller sets (the export sets float32).
+    """
+    import keras
+
+    path = os.path.join(checkpoint, GENERATOR_FILE)
+    if os.path.isfile(path):
+        import keras_colorizer.models  # noqa: F401 - registers the generator classes
+
+        try:
+            return keras.saving.load_model(path, compile=False)
+        except Exception as error:  # noqa: BLE001 - zipfile, h5py and Keras raise several types
+            raise CheckpointError(f"{path}: not a readable generator ({_first_line(error)})") from None
+    legacy = os.path.join(checkpoint, LEGACY_WEIGHTS[GENERATOR_FILE])
+    if not os.path.isfile(legacy):
+        raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
+    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.models import build_generator
+
+    options = TrainOptions.from_dict(read_state(checkpoint)["options"])
+    generator = build_generator(options.generator, **options.generator_settings())
+    _load_weights(generator, legacy)
+    return generator
+
+
+def _saved_optimizer_arrays(path):
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {key: saved[key] for key in saved.files}
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a readable optimizer state ({error})") from None
+
+
+def restore_optimizer(optimizer, prefix, saved, path):
+    """Assign an optimizer's variables from saved arrays keyed `prefix/<variable path>`.
+
+    Checkpoints of earlier versions keyed them by position (`prefix/0`, ...);
+    those are read by position.
+    """
+    by_path = {key[len(prefix) + 1:]: value for key, value in saved.items() if key.startswith(prefix + "/")}
+    legacy = bool(by_path) and all(key.isdigit() for key in by_path)
+    keys = [str(i) for i in range(len(optimizer.variables))] if legacy else [v.path for v in optimizer.variables]
+    missing = sorted(set(keys) - set(by_path))
+    if missing or len(by_path) != len(keys):
+        raise CheckpointError(
+            f"{path}: holds {len(by_path)} {prefix}-optimizer variables, expected {len(keys)}"
+            + (f" (missing {missing[0]})" if missing else "")
+        )
+    for key, variable in zip(keys, optimizer.variables):
+        value = by_path[key]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise CheckpointError(
+                f"{path}: {prefix}-optimizer variable {variable.path} has shape {value.shape}, expected {tuple(variable.shape)}"
+            )
+        variable.assign(value)
 
 
 def restore_checkpoint(model, checkpoint):
     """Restore generator, discriminator, both optimizers and the step count of a compiled `Pix2Pix`."""
-    _load_weights(model.generator, os.path.join(checkpoint, GENERATOR_FILE))
-    _load_weights(model.discriminator, os.path.join(checkpoint, DISCRIMINATOR_FILE))
+    _load_weights(model.generator, _network_file(checkpoint, GENERATOR_FILE))
+    _load_weights(model.discriminator, _network_file(checkpoint, DISCRIMINATOR_FILE))
     model.build_optimizers()
     path = os.path.join(checkpoint, OPTIMIZERS_FILE)
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            stores = {"g": {}, "d": {}}
-            for key in saved.files:
-                prefix, index = key.split("/", 1)
-                stores[prefix][index] = saved[key]
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: not a readable optimizer state ({error})") from None
+    saved = _saved_optimizer_arrays(path)
     for prefix, optimizer in (("g", model.g_optimizer), ("d", model.d_optimizer)):
-        store = stores[prefix]
-        if len(store) != len(optimizer.variables):
-            raise CheckpointError(
-                f"{path}: holds {len(store)} {prefix}-optimizer variables, expected {len(optimizer.variables)}"
-            )
-        for i, variable in enumerate(optimizer.variables):
-            value = store[str(i)]
-            if tuple(value.shape) != tuple(variable.shape):
-                raise CheckpointError(
-                    f"{path}: {prefix}-optimizer variable {variable.path} has shape {value.shape}, expected {tuple(variable.shape)}"
-                )
-            variable.assign(value)
+        restore_optimizer(optimizer, prefix, saved, path)
     model.steps_taken.assign(read_state(checkpoint)["step"])

@@ -1,4 +1,10 @@
-"""Training options: one dataclass that the CLI fills, every checkpoint stores and `--resume` reads back."""
+"""Training options: one dataclass that the CLI fills, every checkpoint stores and `--resume` reads back.
+
+The options name the architecture (`generator`) and carry the settings the
+command line offers for it; once the networks are built, their own configs
+(`get_config`, saved in every checkpoint's `.keras` files) are what
+describes them. Inference and export read the models, never these options.
+"""
 
 import dataclasses
 import json
@@ -9,13 +15,14 @@ from typing import Optional
 from keras_colorizer.errors import UserError
 
 
-NORMS = ("batch", "instance")
-GAN_MODES = ("vanilla", "lsgan")
-UPSAMPLE_MODES = ("transpose", "resize")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 # Options that say how a run executes, not what it trains: `--resume` may change them.
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
+# Architecture settings: passed to the generator family's constructor where it takes them.
+GENERATOR_SETTINGS = ("levels", "ngf", "norm", "dropout", "upsample")
+# Option names of earlier versions, read from old runs and still accepted on the command line.
+RENAMED_OPTIONS = {"preset": "generator"}
 
 
 class OptionError(UserError):
@@ -38,8 +45,8 @@ class TrainOptions:
     steps_per_epoch: Optional[int] = field(default=40, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
     batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})
     image_size: int = field(default=128, metadata={"help": "side of the square training crops, a multiple of 2**levels"})
-    preset: str = field(default="unet_128", metadata={"help": "generator: unet_256 (8 levels) or unet_128 (7 levels)"})
-    levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding --preset (small models)"})
+    generator: str = field(default="unet_128", metadata={"help": "generator architecture: unet_256 (8-level U-Net) or unet_128 (7 levels)"})
+    levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding the depth --generator names (small models)"})
     ngf: int = field(default=32, metadata={"help": "generator filters in the outermost layer (paper: 64)"})
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
     n_layers: int = field(default=3, metadata={"help": "PatchGAN layers (3: 70x70 patches)"})
@@ -61,11 +68,14 @@ class TrainOptions:
     strategy: str = field(default="none", metadata={"help": "none, mirrored (GPUs of this machine), multi_worker (machines in TF_CONFIG) or data_parallel (JAX)"})
     cache: Optional[bool] = field(default=None, metadata={"help": "keep all training images in memory: photo folders decoded once, Kaggle arrays read into RAM; fails up front if they do not fit (default: photo folders when they fit in 4 GiB, Kaggle arrays memory-mapped)"})
 
-    @property
-    def generator_levels(self):
-        from keras_colorizer.models.presets import preset_levels
+    def generator_settings(self):
+        """The architecture settings for `models.build_generator(self.generator, **settings)`."""
+        settings = {name: getattr(self, name) for name in GENERATOR_SETTINGS}
+        return {**settings, "image_size": self.image_size, "seed": self.seed}
 
-        return self.levels if self.levels is not None else preset_levels(self.preset)
+    def discriminator_settings(self):
+        """Constructor arguments of the `PatchGANDiscriminator`."""
+        return {"n_layers": self.n_layers, "ndf": self.ndf, "norm": self.norm, "seed": self.seed + 1}
 
     @property
     def lr_decay_epochs(self):
@@ -91,13 +101,19 @@ class TrainOptions:
             raise ValueError(f"--decay-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.decay_epochs}")
         if self.levels is not None and self.levels < 2:
             raise ValueError(f"--levels must be at least 2. Received: {self.levels}")
-        from keras_colorizer.models.presets import check_image_size
+        from keras_colorizer.models import GENERATORS, check_image_size
+        from keras_colorizer.models.layers import NORMS
+        from keras_colorizer.models.unet import UPSAMPLE_MODES
 
-        check_image_size(self.image_size, self.generator_levels)
+        if self.generator not in GENERATORS:
+            raise ValueError(f"--generator must be one of {', '.join(sorted(GENERATORS))}. Received: {self.generator!r}")
         if self.norm not in NORMS:
             raise ValueError(f"--norm must be one of {', '.join(NORMS)}. Received: {self.norm!r}")
         if self.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"--upsample must be one of {', '.join(UPSAMPLE_MODES)}. Received: {self.upsample!r}")
+        check_image_size(self.image_size, self.generator, **self.generator_settings())
+        from keras_colorizer.losses import GAN_MODES
+
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")
         if not 0 <= self.pretrain_epochs <= self.epochs:
@@ -122,6 +138,7 @@ class TrainOptions:
 
     @classmethod
     def from_dict(cls, values):
+        values = {RENAMED_OPTIONS.get(k, k): v for k, v in values.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -138,7 +155,7 @@ class TrainOptions:
 
 
 FULL_RUN_HINT = (
-    "python train.py --data PHOTOS_OR_KAGGLE_DIR --preset unet_256 --image-size 256 "
+    "python train.py --data PHOTOS_OR_KAGGLE_DIR --generator unet_256 --image-size 256 "
     "--ngf 64 --ndf 64 --batch-size 1 --epochs 200 --steps-per-epoch 0"
 )
 

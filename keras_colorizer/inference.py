@@ -9,9 +9,8 @@ colour comes from the model. Colours outside sRGB lose chroma, not lightness.
 import numpy as np
 from keras import ops
 
-from keras_colorizer import color
-from keras_colorizer.checkpoint import find_checkpoint, load_generator_weights, read_state
-from keras_colorizer.config import TrainOptions
+from keras_colorizer import color, signatures
+from keras_colorizer.checkpoint import find_checkpoint, load_generator
 from keras_colorizer.data.images import read_image
 from keras_colorizer.errors import UserError
 
@@ -26,6 +25,11 @@ def _as_unit_float(image):
     if image.dtype.kind == "f":
         return np.clip(image, 0.0, 1.0).astype(np.float32)
     raise UserError(f"Expected a uint8, uint16 or float image. Received: dtype={image.dtype}")
+
+
+def _as_uint8(channel):
+    """A uint8 / uint16 / float [0, 1] channel -> uint8 0..255 (an alpha of 1.0 stays opaque)."""
+    return np.round(_as_unit_float(channel) * 255.0).astype(np.uint8)
 
 
 def split_channels(image):
@@ -97,6 +101,9 @@ class Colorizer:
     def __init__(self, generator, image_size, predict_ab=None):
         if generator is None and predict_ab is None:
             raise ValueError("Colorizer needs a generator or a predict_ab function.")
+        if image_size is None:
+            raise ValueError("Colorizer needs the side the network sees; this generator has no image_size. "
+                             "Received: image_size=None")
         self.generator = generator
         self.image_size = int(image_size)
         self._predict = predict_ab
@@ -119,33 +126,30 @@ class Colorizer:
 
     @classmethod
     def from_checkpoint(cls, path):
-        """From a run folder (its latest checkpoint) or a checkpoint folder."""
-        from keras_colorizer.assemble import build_models
-
-        checkpoint = find_checkpoint(path)
-        options = TrainOptions.from_dict(read_state(checkpoint)["options"])
-        generator, _ = build_models(options)
-        load_generator_weights(generator, checkpoint)
-        return cls(generator, options.image_size)
+        """From a run folder (its latest checkpoint) or a checkpoint folder: its `generator.keras`."""
+        generator = load_generator(find_checkpoint(path))
+        return cls(generator, generator.image_size)
 
     @classmethod
     def from_saved_model(cls, path):
-        """From the SavedModel that `python -m export` writes (its `predict_ab` signature)."""
+        """From the SavedModel that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         import tensorflow as tf
 
         try:
             loaded = tf.saved_model.load(path)
         except Exception as error:  # noqa: BLE001 - TensorFlow raises several types
             raise UserError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
-        signature = loaded.signatures.get("predict_ab")
+        signature = loaded.signatures.get(signatures.PREDICT_AB)
         if signature is None:
             raise UserError(
-                f"{path}: a SavedModel without a predict_ab signature; expected one written by python -m export"
+                f"{path}: a SavedModel without a {signatures.PREDICT_AB} signature; expected one written by "
+                "python -m keras_colorizer.export"
             )
-        size = signature.structured_input_signature[1]["l"].shape[1]
+        size = signature.structured_input_signature[1][signatures.PREDICT_AB_INPUT].shape[1]
 
         def predict_ab(l_norm):
-            return signature(l=tf.convert_to_tensor(l_norm, tf.float32))["ab"]
+            inputs = {signatures.PREDICT_AB_INPUT: tf.convert_to_tensor(l_norm, tf.float32)}
+            return signature(**inputs)[signatures.PREDICT_AB_OUTPUT]
 
         colorizer = cls(None, size, predict_ab=predict_ab)
         colorizer._loaded = loaded  # keep the restored objects alive
@@ -153,21 +157,22 @@ class Colorizer:
 
     @classmethod
     def from_tflite(cls, path):
-        """From a `.tflite` file that `python -m export` writes (its `predict_ab` signature)."""
+        """From a `.tflite` file that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         from ai_edge_litert.interpreter import Interpreter
 
         try:
             interpreter = Interpreter(model_path=path)
-            runner = interpreter.get_signature_runner("predict_ab")
+            runner = interpreter.get_signature_runner(signatures.PREDICT_AB)
         except Exception as error:  # noqa: BLE001 - the runtime raises ValueError or RuntimeError
             raise UserError(
-                f"{path}: not a colorizer TFLite file with a predict_ab signature ({_first_line(error)})"
+                f"{path}: not a colorizer TFLite file with a {signatures.PREDICT_AB} signature ({_first_line(error)})"
             ) from None
-        size = int(runner.get_input_details()["l"]["shape"][1])
+        size = int(runner.get_input_details()[signatures.PREDICT_AB_INPUT]["shape"][1])
 
         def predict_ab(l_norm):
             batch = np.asarray(l_norm, np.float32)
-            return np.concatenate([runner(l=one[None])["ab"] for one in batch])
+            outputs = [runner(**{signatures.PREDICT_AB_INPUT: one[None]}) for one in batch]
+            return np.concatenate([out[signatures.PREDICT_AB_OUTPUT] for out in outputs])
 
         colorizer = cls(None, size, predict_ab=predict_ab)
         colorizer._interpreter = interpreter
@@ -190,8 +195,7 @@ class Colorizer:
         rgb_out = colorize_lightness(lightness, self.predict_ab, self.image_size)[0]
         out = np.round(ops.convert_to_numpy(rgb_out) * 255.0).astype(np.uint8)
         if alpha is not None:
-            alpha8 = (alpha.astype(np.float32) / 257.0).round().astype(np.uint8) if alpha.dtype == np.uint16 else alpha
-            out = np.concatenate([out, np.asarray(alpha8, np.uint8)[..., None]], axis=-1)
+            out = np.concatenate([out, _as_uint8(alpha)[..., None]], axis=-1)
         return out
 
     def colorize_file(self, path):

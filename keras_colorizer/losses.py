@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_colorizer.config import GAN_MODES
+GAN_MODES = ("vanilla", "lsgan")
 
 
 def gan_loss(logits, target_is_real, mode):
@@ -14,15 +14,10 @@ def gan_loss(logits, target_is_real, mode):
         return ops.mean(keras.losses.binary_crossentropy(target, logits, from_logits=True))
     if mode == "lsgan":
         return ops.mean(ops.square(logits - target))
-    raise ValueError(f"Unknown GAN loss {mode!r}. Expected one of: {', '.join(GAN_MODES)}.")
+    raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: mode={mode!r}")
 
 
 def l1_loss(ab_fake, ab_real):
     """Mean absolute error of the predicted ab, computed in float32."""
     return ops.mean(ops.abs(ops.cast(ab_fake, "float32") - ab_real))
 
-
-def psnr(rgb_true, rgb_pred):
-    """Per-image PSNR in dB of RGB images in [0, 1], shape (N,)."""
-    mse = ops.mean(ops.square(rgb_true - rgb_pred), axis=(1, 2, 3))
-    return 10.0 * ops.log10(1.0 / ops.maximum(mse, 1e-10))

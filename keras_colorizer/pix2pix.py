@@ -18,8 +18,8 @@ import keras
 from keras import ops
 
 from keras_colorizer import color
-from keras_colorizer.config import GAN_MODES
-from keras_colorizer.losses import gan_loss, l1_loss, psnr  # noqa: F401 - re-exported
+from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
+from keras_colorizer.metrics import psnr
 
 ENCODINGS = ("rgb", "lab8")
 
@@ -50,6 +50,7 @@ class OptimizerPair:
         """Both optimizers are built by `Pix2Pix.build_optimizers` on their own networks."""
 
 
+@keras.saving.register_keras_serializable(package="keras_colorizer")
 class Pix2Pix(keras.Model):
     """The generator and the discriminator, trained together.
 
@@ -63,7 +64,7 @@ class Pix2Pix(keras.Model):
             are resized to it on the device (bilinear). None: as given.
 
     Example:
-    >>> model = Pix2Pix(build_generator(levels=3, ngf=8), build_discriminator(ndf=8))
+    >>> model = Pix2Pix(UNetGenerator(levels=3, ngf=8), PatchGANDiscriminator(ndf=8))
     >>> model.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     ...               d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     >>> model.fit(dataset, epochs=1, steps_per_epoch=10)
@@ -72,7 +73,7 @@ class Pix2Pix(keras.Model):
     def __init__(self, generator, discriminator, encoding="rgb", image_size=None, **kwargs):
         super().__init__(**kwargs)
         if encoding not in ENCODINGS:
-            raise ValueError(f"Unknown image encoding {encoding!r}. Expected one of: {', '.join(ENCODINGS)}.")
+            raise ValueError(f"Unknown image encoding. Expected one of: {', '.join(ENCODINGS)}. Received: encoding={encoding!r}")
         from keras_colorizer import steps
 
         self._train_step, self._test_step = steps.for_backend(keras.backend.backend())
@@ -96,15 +97,39 @@ class Pix2Pix(keras.Model):
         # (it would otherwise trace `call` with a training batch of uint8 images).
         self.built = True
 
+    def get_config(self):
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "encoding": self.encoding,
+            "image_size": self.image_size,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for network in ("generator", "discriminator"):
+            config[network] = keras.saving.deserialize_keras_object(config[network])
+        return cls(**config)
+
     def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
+        The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
+        `metrics` and a single `optimizer` are refused rather than ignored.
         Under a `mixed_float16` policy wrap each optimizer in
         `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
         its own optimizer's scale.
         """
+        ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
+        if ignored:
+            raise ValueError(
+                f"Pix2Pix.compile takes g_optimizer, d_optimizer, gan_mode and lambda_l1; its losses and "
+                f"metrics are fixed. Received: {', '.join(ignored)}"
+            )
         if gan_mode not in GAN_MODES:
-            raise ValueError(f"Unknown GAN loss {gan_mode!r}. Expected one of: {', '.join(GAN_MODES)}.")
+            raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: gan_mode={gan_mode!r}")
         if lambda_l1 < 0:
             raise ValueError(f"lambda_l1 must be >= 0. Received: lambda_l1={lambda_l1}")
         super().compile(optimizer=None, **kwargs)
@@ -184,5 +209,5 @@ class Pix2Pix(keras.Model):
         rgb_real = color.network_to_rgb(l_norm, ab_real)
         rgb_fake = color.network_to_rgb(l_norm, ab_fake)
         self.val_trackers["l1"].update_state(ops.mean(ops.abs(ab_fake - ab_real), axis=(1, 2, 3)))
-        self.val_trackers["psnr"].update_state(psnr(rgb_real, rgb_fake))
+        self.val_trackers["psnr"].update_state(psnr(rgb_real, rgb_fake, max_value=1.0))
         return {name: tracker.result() for name, tracker in self.val_trackers.items()}

@@ -104,9 +104,6 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
 
 
 def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra_callbacks):
-    resume = checkpoint is not None
-    run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint))) if resume else None
-
     source = data_lib.open_source(
         options.data,
         cache_short_side=data_lib.load_size(options.image_size, options.jitter),
@@ -116,13 +113,61 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
     train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
+    run_dir = _run_folder(options, placement, checkpoint)
+    options.save(os.path.join(run_dir, "options.json"))
+    _announce(options, placement, source, train_idx, val_idx, run_dir)
+
+    with placement.scope():
+        model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
+    if checkpoint is not None:
+        restore_checkpoint(model, checkpoint)
+        print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
+    if start_step >= total_steps:
+        print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
+        return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
+
+    train_ds, val_ds = _datasets(options, placement, source, train_idx, val_idx, start_step)
+    state = RunState(step=start_step)
+    initial_epoch = start_step // steps_per_epoch
+    callbacks = _callbacks(
+        options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch,
+        stop_at=min(total_steps, max_steps or total_steps), resumed=checkpoint is not None,
+    )
+    history = model.fit(
+        train_ds,
+        epochs=options.epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_ds,
+        callbacks=callbacks + list(extra_callbacks),
+        verbose=verbose,
+        shuffle=False,  # the stream is shuffled by seed, resumably
+    )
+    if not placement.is_chief:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return RunResult(
+        run_dir=run_dir,
+        steps=int(model.steps_taken.numpy()),
+        history=history.history,
+        checkpoint=state.last_checkpoint,
+        diverged=state.diverged,
+        interrupted=state.interrupted,
+        model=model,
+    )
+
+
+def _run_folder(options, placement, checkpoint):
+    """The run's folder: the resumed one, a new one, or (workers other than the chief) a scratch folder."""
     if not placement.is_chief:
         # Other workers of a multi-worker run train in step with the chief;
         # only the chief writes the run folder.
-        run_dir = tempfile.mkdtemp(prefix="keras_colorizer_worker_")
-    elif not resume:
-        run_dir = new_run_dir(options.out, options.name)
-    options.save(os.path.join(run_dir, "options.json"))
+        return tempfile.mkdtemp(prefix="keras_colorizer_worker_")
+    if checkpoint is not None:
+        return os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
+    return new_run_dir(options.out, options.name)
+
+
+def _announce(options, placement, source, train_idx, val_idx, run_dir):
     print(
         f"Data: {source.description}; {len(train_idx)} for training, {len(val_idx)} for validation. "
         f"Run folder: {run_dir}. Training on {placement.description}, {options.precision}.",
@@ -132,81 +177,56 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
     if hint and placement.is_chief:
         print(hint, flush=True)
 
-    with placement.scope():
-        model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
-    if resume:
-        restore_checkpoint(model, checkpoint)
-        print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
-    if start_step >= total_steps:
-        print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
-        return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
 
+def _datasets(options, placement, source, train_idx, val_idx, start_step):
+    """The endless training stream from `start_step` on, and the validation set (or None)."""
     train_ds = placement.prepare_dataset(
         data_lib.training_dataset(
             source, train_idx, options.image_size, options.batch_size, options.seed, options.jitter, start_step
         )
     )
-    val_ds = None
     if placement.replicas > 1 and len(val_idx) < options.batch_size:
         print(
             f"No validation scores: {len(val_idx)} validation photo(s) make no whole batch of {options.batch_size} "
             f"to split over {placement.replicas} replicas.",
             flush=True,
         )
-    elif len(val_idx):
-        val_ds = placement.prepare_dataset(
-            data_lib.validation_dataset(
-                source, val_idx, options.image_size, options.batch_size, whole_batches=placement.replicas > 1
-            )
+        return train_ds, None
+    if not len(val_idx):
+        return train_ds, None
+    val_ds = placement.prepare_dataset(
+        data_lib.validation_dataset(
+            source, val_idx, options.image_size, options.batch_size, whole_batches=placement.replicas > 1
         )
+    )
+    return train_ds, val_ds
+
+
+def _callbacks(options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch, stop_at, resumed):
+    """Step counting, the stops (NaN, Ctrl-C, step limit), the L1 warm-up; on the chief, what writes the run folder."""
+    callbacks = [
+        CountSteps(state, steps_per_epoch, state.step // steps_per_epoch),
+        StopOnNonFinite(state),
+        StopOnInterrupt(state),
+        StopAtStep(stop_at, state),
+        WarmUpSchedule(options.pretrain_epochs),
+    ]
+    if not placement.is_chief:
+        return callbacks
     # Validation photos first; training photos fill the grid where too few are held out.
     sample_idx = list(val_idx[: options.samples]) + list(train_idx[: max(0, options.samples - len(val_idx))])
     sample_names = [source.name(i) + ("" if i in val_idx else " (train)") for i in sample_idx]
-
-    state = RunState(step=start_step)
-    initial_epoch = start_step // steps_per_epoch
     log_dir = os.path.join(run_dir, "logs")
-    callbacks = [
-        CountSteps(state, steps_per_epoch, initial_epoch),
-        StopOnNonFinite(state),
-        StopOnInterrupt(state),
-        StopAtStep(min(total_steps, max_steps or total_steps), state),
-        WarmUpSchedule(options.pretrain_epochs),
+    return callbacks + [
+        SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
+        SampleGrid(
+            data_lib.load_crops(source, sample_idx, options.image_size),
+            source.encoding,
+            os.path.join(run_dir, "samples"),
+            log_dir=log_dir,
+            names=sample_names,
+            state=state,
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resumed),
+        keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
     ]
-    if placement.is_chief:
-        callbacks += [
-            SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
-            SampleGrid(
-                data_lib.load_crops(source, sample_idx, options.image_size),
-                source.encoding,
-                os.path.join(run_dir, "samples"),
-                log_dir=log_dir,
-                names=sample_names,
-                state=state,
-            ),
-            keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resume),
-            keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
-        ]
-    callbacks += list(extra_callbacks)
-    history = model.fit(
-        train_ds,
-        epochs=options.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_ds,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # the stream is shuffled by seed, resumably
-    )
-    steps = int(model.steps_taken.numpy())
-    if not placement.is_chief:
-        shutil.rmtree(run_dir, ignore_errors=True)
-    return RunResult(
-        run_dir=run_dir,
-        steps=steps,
-        history=history.history,
-        checkpoint=state.last_checkpoint,
-        diverged=state.diverged,
-        interrupted=state.interrupted,
-        model=model,
-    )

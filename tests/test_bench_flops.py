@@ -7,11 +7,11 @@ from tests.conftest import REPO
 sys.path.insert(0, str(REPO / "bench"))
 
 from flops import conv_flops, train_step_flops  # noqa: E402
-from keras_colorizer.models import build_discriminator, build_generator  # noqa: E402
+from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator  # noqa: E402
 
 
 def tiny_pair():
-    return build_generator(levels=2, ngf=4), build_discriminator(n_layers=1, ndf=4)
+    return UNetGenerator(levels=2, ngf=4), PatchGANDiscriminator(n_layers=1, ndf=4)
 
 
 def test_each_convolution_counts_two_operations_per_multiply_add():

@@ -71,11 +71,9 @@ def test_mirrored_on_two_cpu_replicas_updates_like_one_device(mirrored_and_singl
 
 
 def _initial_weights(options):
-    from keras_colorizer.assemble import build_models
-    import keras
+    from keras_colorizer.assemble import build_networks
 
-    keras.utils.set_random_seed(options.seed)
-    generator, discriminator = build_models(options)
+    generator, discriminator = build_networks(options)
     values = {}
     for prefix, network in (("g", generator), ("d", discriminator)):
         for i, w in enumerate(network.weights):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export.tflite import read_metadata
+from keras_colorizer.export.tflite import read_metadata
 from keras_colorizer.inference import Colorizer
 from tests.conftest import error_lines, run_cli
 from tests.conftest import real_crops
@@ -17,7 +17,7 @@ from tests.conftest import real_crops
 @pytest.fixture(scope="module")
 def exported(trained_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / "out"
-    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(out), "--size", "64",
+    result = run_cli("-m", "keras_colorizer.export", trained_run.run_dir, "--out", str(out), "--size", "64",
                      "--variants", "float32,int8,int16x8", "--calibration-crops", "8")
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
@@ -159,10 +159,10 @@ def test_int16x8_keeps_both_signatures_accurate_on_a_model_with_real_biases(trai
     A two-step model's biases are near 0 and hide that, so this one is given real ones."""
     import keras
 
-    from export.generator import load_float32_generator
-    from export.graphs import to_gray
-    from export.report import keras_reference, run_tflite, score
-    from export.tflite import convert_variants
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.graphs import to_gray
+    from keras_colorizer.export.report import keras_reference, run_tflite, score
+    from keras_colorizer.export.tflite import convert_variants
 
     generator, _, _ = load_float32_generator(trained_run.run_dir)
     rng = np.random.default_rng(0)
@@ -195,9 +195,9 @@ def test_tflite_float32_agrees_with_keras(exported, trained_run):
 
 def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained_run):
     (tmp_path / "taken").mkdir()
-    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(tmp_path / "taken"))
+    result = run_cli("-m", "keras_colorizer.export", trained_run.run_dir, "--out", str(tmp_path / "taken"))
     assert result.returncode == 2 and "exists" in error_lines(result.stderr)[0]
-    result = run_cli("-m", "export", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
+    result = run_cli("-m", "keras_colorizer.export", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
     assert result.returncode == 2 and "no such run or checkpoint" in error_lines(result.stderr)[0]
     assert not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
@@ -217,32 +217,42 @@ def _broken_copy(run_dir, tmp_path, breakage):
 @pytest.mark.parametrize(
     "breakage,message",
     [
-        (lambda ckpt: open(os.path.join(ckpt, "generator.weights.h5"), "wb").write(b"garbage"), "generator.weights.h5: does not fit"),
-        (lambda ckpt: os.remove(os.path.join(ckpt, "generator.weights.h5")), "generator.weights.h5: missing"),
+        (lambda ckpt: open(os.path.join(ckpt, "generator.keras"), "wb").write(b"garbage"), "generator.keras: not a readable generator"),
+        (lambda ckpt: os.remove(os.path.join(ckpt, "generator.keras")), "generator.keras: missing"),
         (lambda ckpt: open(os.path.join(ckpt, "state.json"), "w").write("{not json"), "state.json: not a readable checkpoint state"),
     ],
     ids=["corrupt-weights", "missing-weights", "corrupt-state"],
 )
 def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trained_run, breakage, message):
     run = _broken_copy(trained_run.run_dir, tmp_path, breakage)
-    result = run_cli("-m", "export", str(run), "--out", str(tmp_path / "out"))
+    result = run_cli("-m", "keras_colorizer.export", str(run), "--out", str(tmp_path / "out"))
     assert result.returncode == 2, result.stderr[-2000:]
     errors = error_lines(result.stderr)
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
     assert not (tmp_path / "out").exists()
 
 
-def test_export_of_another_architecture_exits_2(tmp_path, trained_run):
+def _as_legacy_checkpoint(ckpt):
+    """A checkpoint as versions before generator.keras wrote it: weights only, the architecture in the options."""
+    from keras_colorizer.checkpoint import load_generator
+
+    generator = load_generator(ckpt)
+    generator.save_weights(os.path.join(ckpt, "generator.weights.h5"))
+    os.remove(os.path.join(ckpt, "generator.keras"))
+
+
+def test_legacy_checkpoint_of_another_architecture_exits_2(tmp_path, trained_run):
     def claim_more_levels(ckpt):
+        _as_legacy_checkpoint(ckpt)
         path = os.path.join(ckpt, "state.json")
         state = json.load(open(path))
         state["options"]["levels"] = 4
         json.dump(state, open(path, "w"))
 
     run = _broken_copy(trained_run.run_dir, tmp_path, claim_more_levels)
-    result = run_cli("-m", "export", str(run), "--out", str(tmp_path / "out"), "--size", "64")
+    result = run_cli("-m", "keras_colorizer.export", str(run), "--out", str(tmp_path / "out"), "--size", "64")
     assert result.returncode == 2
-    assert "does not fit the generator" in error_lines(result.stderr)[0]
+    assert "generator.weights.h5: does not fit the generator" in error_lines(result.stderr)[0]
     assert not (tmp_path / "out").exists()
 
 
@@ -251,7 +261,7 @@ def test_export_with_no_usable_calibration_photos_exits_2(tmp_path, trained_run)
 
     (tmp_path / "calib").mkdir()
     Image.fromarray(np.full((80, 80), 100, np.uint8)).save(tmp_path / "calib" / "gray.png")
-    result = run_cli("-m", "export", trained_run.run_dir, "--out", str(tmp_path / "out"), "--size", "64",
+    result = run_cli("-m", "keras_colorizer.export", trained_run.run_dir, "--out", str(tmp_path / "out"), "--size", "64",
                      "--calibration", str(tmp_path / "calib"))
     assert result.returncode == 2
     assert "no usable colour photo" in error_lines(result.stderr)[0]
@@ -266,10 +276,10 @@ def test_int8_keeps_the_first_layer_accurate_beside_a_wide_decoder_tensor(traine
     """
     import keras
 
-    from export.generator import load_float32_generator
-    from export.graphs import gray_to_network_l, to_gray
-    from export.report import keras_reference, run_tflite, score
-    from export.tflite import convert_variants
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.graphs import gray_to_network_l, to_gray
+    from keras_colorizer.export.report import keras_reference, run_tflite, score
+    from keras_colorizer.export.tflite import convert_variants
 
     photos = real_crops(12, 64)
     gray = to_gray(photos)
@@ -307,19 +317,21 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
     import keras
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.generator import QuantizableInstanceNorm, load_float32_generator
-    from export.graphs import to_gray
-    from export.report import keras_reference, run_tflite, score
-    from export.tflite import FLOAT_LAYERS, convert_variants
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator_weights
-    from keras_colorizer.models import build_generator
+    from keras_colorizer.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.compat import litert_op_names  # noqa: F401 - the op list below reads the same private API
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.graphs import to_gray
+    from keras_colorizer.export.report import keras_reference, run_tflite, score
+    from keras_colorizer.export.tflite import convert_variants
+    from keras_colorizer.models import QuantizableInstanceNorm
     from keras_colorizer.training import train
     from tests.conftest import tiny_options
 
     run = train(tiny_options(tmp_path, name="instance", norm="instance"), verbose=0)
-    exported, options, _ = load_float32_generator(run.run_dir)
-    trained = build_generator(levels=options.generator_levels, ngf=options.ngf, norm="instance")
-    load_generator_weights(trained, find_checkpoint(run.run_dir))
+    exported, _, _ = load_float32_generator(run.run_dir)
+    trained = load_generator(find_checkpoint(run.run_dir))
+    float_layers = trained.float_stem_layers
+    assert exported.float_stem_layers == float_layers and exported.image_size == trained.image_size
     norms = [layer for layer in exported.layers if isinstance(layer, keras.layers.GroupNormalization)]
     assert norms and all(isinstance(layer, QuantizableInstanceNorm) for layer in norms)
     l_norm = np.linspace(-1.0, 1.0, 2 * 64 * 64, dtype=np.float32).reshape(2, 64, 64, 1)
@@ -336,8 +348,8 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
         for op in interpreter._get_ops_details():
             for index in op["outputs"]:
                 tensor = tensors[index]
-                # int8 keeps the first layer float on purpose (FLOAT_LAYERS); int16x8 quantizes all.
-                kept_float = variant == "int8" and any(layer in tensor["name"] for layer in FLOAT_LAYERS)
+                # int8 keeps the input stem float on purpose (float_stem_layers); int16x8 quantizes all.
+                kept_float = variant == "int8" and any(layer in tensor["name"] for layer in float_layers)
                 if "generator" in tensor["name"] and not kept_float and tensor["dtype"] != dtype and op["op_name"] != "DEQUANTIZE":
                     not_quantized.add(op["op_name"])
         assert not not_quantized, (variant, not_quantized)  # int8 was {"SQUARE", "NEG"}

@@ -9,8 +9,9 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state
-from keras_colorizer.models import build_discriminator, build_generator
-from keras_colorizer.losses import gan_loss, psnr
+from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
+from keras_colorizer.losses import gan_loss
+from keras_colorizer.metrics import psnr
 from keras_colorizer.pix2pix import Pix2Pix
 from keras_colorizer.schedules import ConstantThenLinearDecay
 from keras_colorizer.assemble import build_model
@@ -28,7 +29,8 @@ def test_gan_losses_on_known_logits():
 
 def test_psnr_of_a_known_error():
     a = np.zeros((1, 4, 4, 3), "float32")
-    assert float(psnr(a, a + 0.1)[0]) == pytest.approx(20.0, rel=1e-4)
+    scores = psnr(a, a + 0.1, max_value=1.0)
+    assert tuple(scores.shape) == (1,) and float(scores[0]) == pytest.approx(20.0, rel=1e-4)
 
 
 def test_schedule_is_constant_then_linear_to_zero():
@@ -42,8 +44,8 @@ def test_schedule_is_constant_then_linear_to_zero():
 def test_short_training_lowers_l1_on_real_photo_crops():
     keras.utils.set_random_seed(0)
     crops = real_crops(4, 64)
-    generator = build_generator(levels=4, ngf=16, dropout=0.0)
-    model = Pix2Pix(generator, build_discriminator(n_layers=2, ndf=8))
+    generator = UNetGenerator(levels=4, ngf=16, dropout=0.0)
+    model = Pix2Pix(generator, PatchGANDiscriminator(n_layers=2, ndf=8))
     adam = lambda: keras.optimizers.Adam(1e-3, beta_1=0.5)  # noqa: E731
     model.compile(g_optimizer=adam(), d_optimizer=adam())
 
@@ -61,7 +63,7 @@ def test_short_training_lowers_l1_on_real_photo_crops():
 
 def test_train_step_updates_both_networks_and_both_optimizers():
     crops = real_crops(2, 64)
-    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4))
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
     model.compile(g_optimizer=keras.optimizers.Adam(2e-4), d_optimizer=keras.optimizers.Adam(2e-4))
     g0 = model.generator.get_layer("down1_conv").kernel.numpy().copy()
     d0 = model.discriminator.get_layer("conv1").kernel.numpy().copy()
@@ -74,7 +76,7 @@ def test_train_step_updates_both_networks_and_both_optimizers():
 
 def test_validation_reports_l1_and_psnr():
     crops = real_crops(2, 64)
-    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4))
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
     model.compile(g_optimizer=keras.optimizers.Adam(2e-4), d_optimizer=keras.optimizers.Adam(2e-4))
     scores = model.evaluate(tf.data.Dataset.from_tensors(crops), return_dict=True, verbose=0)
     assert set(scores) == {"l1", "psnr"}
@@ -142,16 +144,17 @@ def test_a_save_that_dies_halfway_leaves_the_good_checkpoint(tmp_path, trained_r
     # A save interrupted after writing part of its files leaves only a temporary folder.
     half = run_dir / "checkpoints" / ".tmp-step-0000099-123"
     os.makedirs(half)
-    (half / "generator.weights.h5").write_bytes(b"truncated")
+    (half / "generator.keras").write_bytes(b"truncated")
     assert find_checkpoint(run_dir) == str(run_dir / "checkpoints" / os.path.basename(good))
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path, trained_run):
-    from keras_colorizer.checkpoint import load_generator_weights
+    from keras_colorizer.checkpoint import restore_checkpoint
 
-    other = build_generator(levels=4, ngf=8)
-    with pytest.raises(CheckpointError, match="does not fit"):
-        load_generator_weights(other, find_checkpoint(trained_run.run_dir))
+    model = Pix2Pix(UNetGenerator(levels=4, ngf=8), PatchGANDiscriminator(n_layers=2, ndf=8))
+    model.compile(g_optimizer=keras.optimizers.Adam(), d_optimizer=keras.optimizers.Adam())
+    with pytest.raises(CheckpointError, match="generator.keras: does not fit"):
+        restore_checkpoint(model, find_checkpoint(trained_run.run_dir))
 
 
 def test_checkpoints_keep_the_latest_two(tmp_path):
@@ -181,7 +184,7 @@ def test_resize_upsampling_trains_and_validates_through_fit(tmp_path):
 
 
 def test_training_step_resizes_host_crops_to_the_training_size():
-    model = Pix2Pix(build_generator(levels=3, ngf=4), build_discriminator(n_layers=2, ndf=4), image_size=64)
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4), image_size=64)
     crops = real_crops(2, 100)
     l_norm, ab_norm = model.to_lab(tf.constant(crops))
     assert tuple(l_norm.shape) == (2, 64, 64, 1) and tuple(ab_norm.shape) == (2, 64, 64, 2)

@@ -15,7 +15,7 @@ from tests.conftest import REPO, run_cli, tiny_options
 
 def export_float32_report(run_dir, out):
     """Export a run's float32 TFLite file (TensorFlow backend) and return its row of the report."""
-    result = run_cli("-m", "export", str(run_dir), "--out", str(out), "--formats", "tflite",
+    result = run_cli("-m", "keras_colorizer.export", str(run_dir), "--out", str(out), "--formats", "tflite",
                      "--variants", "float32", "--size", "64")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())

@@ -49,11 +49,15 @@ def build_parser():
         "--steps-per-execution and --cache may change how it runs",
     )
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    parser.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # the old name of --generator
     return parser
 
 
 def options_from_args(args):
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions) if getattr(args, f.name) is not None}
+    if args.preset is not None:
+        print("warning: --preset is deprecated and will be removed; use --generator", file=sys.stderr)
+        given.setdefault("generator", args.preset)
     return given, TrainOptions(**given)
 
 

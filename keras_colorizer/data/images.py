@@ -90,8 +90,7 @@ def resize_short_side(rgb, short_side):
     """Resize so the shorter side is `short_side` pixels, keeping the aspect.
 
     Pillow's bilinear filter, which averages over the whole footprint when it
-    shrinks (antialiased); it takes 1.3 ms for a 481x321 photo here against
-    2.2 ms for bicubic, which sets the speed of the first pass over a folder.
+    shrinks (antialiased), and is faster than bicubic (docs/benchmarks.md).
     """
     height, width = rgb.shape[:2]
     scale = short_side / min(height, width)

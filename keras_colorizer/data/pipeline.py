@@ -1,17 +1,14 @@
 """The tf.data pipeline: indices -> decoded photos -> jittered crops -> uint8 batches.
 
 Batches stay uint8 (sRGB, or 8-bit Lab for the Kaggle arrays): the Lab
-conversion runs inside the training step, on the accelerator. On the 2-core
-CPU the conversion alone manages about 220 images/s at 256x256, while the
-uint8 pipeline delivers over 2,500 (docs/benchmarks.md).
+conversion runs inside the training step, on the accelerator, where it is
+cheap; on the host it was the pipeline's bottleneck (docs/benchmarks.md).
 
 Sources whose images all share one size (the Kaggle arrays, 224x224) are not
 resized on the host either: the host crops the window that the jitter would
 take (e.g. 200x200 of 224x224 for 256 crops: resize by 286/224, crop 256) and
 flips it, and the training step resizes the batch to the training size
-(`Pix2Pix(image_size=...)`). A per-image bilinear resize costs the host
-about 1.5 ms (Pillow) or 0.5 ms (TensorFlow) at this size, which capped the
-pipeline near 1,000 images/s on two cores; on an accelerator it is free.
+(`Pix2Pix(image_size=...)`), for the same reason.
 
 Training data is an endless stream defined by the seed alone: pass p visits
 the training photos in the order `stateless_shuffle(seed, p)` and each crop

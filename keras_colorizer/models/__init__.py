@@ -1,14 +1,18 @@
-"""The generator (U-Net) and discriminator (PatchGAN) of pix2pix."""
+"""The networks: generator families (registered Keras classes) and the PatchGAN discriminator."""
 
-from keras_colorizer.models.patchgan import build_discriminator
-from keras_colorizer.models.presets import GENERATOR_PRESETS, check_image_size, preset_levels, size_multiple
-from keras_colorizer.models.unet import build_generator
+from keras_colorizer.models.architectures import GENERATORS, build_generator, check_image_size, size_multiple
+from keras_colorizer.models.generator import Generator
+from keras_colorizer.models.layers import QuantizableInstanceNorm
+from keras_colorizer.models.patchgan import PatchGANDiscriminator
+from keras_colorizer.models.unet import UNetGenerator
 
 __all__ = [
-    "GENERATOR_PRESETS",
-    "build_discriminator",
+    "GENERATORS",
+    "Generator",
+    "PatchGANDiscriminator",
+    "QuantizableInstanceNorm",
+    "UNetGenerator",
     "build_generator",
     "check_image_size",
-    "preset_levels",
     "size_multiple",
 ]

@@ -1,16 +1,36 @@
-"""Building blocks shared by the generator and the discriminator."""
+"""Building blocks shared by the networks: initialisers, normalization layers, seeds."""
 
 import keras
+from keras import ops
 
-from keras_colorizer.config import NORMS
+NORMS = ("batch", "instance")
 
 
-def weight_init():
+class LayerSeeds:
+    """A distinct, reproducible seed for each layer of a network built from one seed.
+
+    Keras initialisers given the same integer seed draw the same values, so
+    every layer needs its own; `None` leaves them unseeded. Nothing global
+    is touched.
+    """
+
+    def __init__(self, seed):
+        self.seed = None if seed is None else int(seed)
+        self._count = 0
+
+    def next(self):
+        if self.seed is None:
+            return None
+        self._count += 1
+        return (self.seed * 7919 + self._count) % (2**31 - 1)
+
+
+def weight_init(seed=None):
     """N(0, 0.02), the initialisation of the pix2pix paper."""
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
 
 
-def norm_layer(norm, name, synchronized=False):
+def norm_layer(norm, name, synchronized=False, seed=None):
     """Batch norm (PyTorch's momentum and epsilon) or instance norm.
 
     Instance norm is `GroupNormalization(groups=-1)`: one group per channel.
@@ -21,15 +41,38 @@ def norm_layer(norm, name, synchronized=False):
         return keras.layers.BatchNormalization(
             momentum=0.9,
             epsilon=1e-5,
-            gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02),
+            gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02, seed=seed),
             synchronized=synchronized,
             name=name,
         )
     if norm == "instance":
         return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
-    raise ValueError(f"Unknown norm {norm!r}. Expected one of: {', '.join(NORMS)}.")
+    raise ValueError(f"Unknown norm {norm!r}. Expected one of: {', '.join(NORMS)}. Received: norm={norm!r}")
 
 
 def uses_bias(norm):
     """Convs followed by batch norm need no bias (the norm's beta plays it)."""
     return norm != "batch"
+
+
+@keras.saving.register_keras_serializable(package="keras_colorizer")
+class QuantizableInstanceNorm(keras.layers.GroupNormalization):
+    """Instance norm (`GroupNormalization(groups=-1)`) written with ops that all have int8 kernels.
+
+    Keras computes the variance as E[x^2] - E[x]^2 and the shift as -mean,
+    which convert to SQUARE and NEG: LiteRT has no int8 kernel for either.
+    Here the variance is the mean of the centred values times themselves:
+    MEAN, SUB, MUL, RSQRT and ADD only. Same weights, same result in float.
+    The export swaps it in for instance norm (`as_quantizable`).
+    """
+
+    def call(self, inputs):
+        mean = ops.mean(inputs, axis=(1, 2), keepdims=True)
+        centred = inputs - mean
+        variance = ops.mean(centred * centred, axis=(1, 2), keepdims=True)
+        return centred * (ops.rsqrt(variance + self.epsilon) * self.gamma) + self.beta
+
+
+def is_instance_norm(layer):
+    """A `GroupNormalization` with one group per channel."""
+    return isinstance(layer, keras.layers.GroupNormalization) and layer.groups in (-1, layer.gamma.shape[0])

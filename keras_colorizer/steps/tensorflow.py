@@ -24,17 +24,24 @@ def _apply(optimizer, tape, scaled_loss, variables):
     optimizer.apply_gradients(zip(tape.gradient(scaled_loss, variables), variables))
 
 
+def _across_workers(strategy):
+    """Whether a MultiWorkerMirroredStrategy spans more than one worker (its cluster lists several)."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    jobs = strategy.cluster_resolver.cluster_spec().as_dict()
+    return len(jobs.get("worker", [])) + len(jobs.get("chief", [])) > 1
+
+
 def _logs(logs):
     """Logs shaped for Keras' reduction across workers.
 
-    Under MultiWorkerMirroredStrategy Keras 3 reduces step outputs with
+    With several workers Keras 3 reduces step outputs with
     `strategy.reduce("MEAN", v, axis=0)`, which fails on scalars ("Invalid
     reduction dimension 0 for input with 0 dimensions", tensorflow/tensorflow
     issue 72388). A length-1 axis gives it the axis it reduces over; the
     result is the same scalar mean.
     """
-    strategy = tf.distribute.get_strategy()
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+    if _across_workers(tf.distribute.get_strategy()):
         return {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs
 

@@ -1,0 +1,67 @@
+"""Replace a folder by a finished one so that a crash at any moment leaves the old one or the new one.
+
+The new folder is built at `<out>.tmp-<pid>`. To put it in place the old one
+is renamed to `<out>.old-<pid>`, the new one renamed to `<out>`, and only
+then is the old one deleted. A process killed between two of these steps
+leaves a state `recover` recognises and finishes (or undoes) at the start
+of the next export to the same folder; it also removes the half-built
+`.tmp-` folders of killed exports.
+"""
+
+import os
+import shutil
+
+from keras_colorizer.crashpoints import reached
+
+TMP, OLD = ".tmp-", ".old-"
+
+
+def staging_folder(out):
+    """Where this process builds the new `out` (created empty)."""
+    tmp = f"{out}{TMP}{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    return tmp
+
+
+def _siblings(out, marker):
+    parent, base = os.path.split(out)
+    if not os.path.isdir(parent or "."):
+        return {}
+    prefix = base + marker
+    return {name[len(prefix):]: os.path.join(parent, name) for name in os.listdir(parent or ".") if name.startswith(prefix)}
+
+
+def recover(out):
+    """Finish or undo what an export killed mid-swap left at `out`; return one line per repair."""
+    done = []
+    staged, aside = _siblings(out, TMP), _siblings(out, OLD)
+    for pid, old in aside.items():
+        if os.path.exists(out):  # the new one was in place: only the deletion was left
+            shutil.rmtree(old, ignore_errors=True)
+            done.append(f"{out}: removed the previous export a killed export left at {old}")
+        elif pid in staged:  # killed between the renames: the staged export is complete
+            os.replace(staged.pop(pid), out)
+            shutil.rmtree(old, ignore_errors=True)
+            done.append(f"{out}: finished the swap a killed export had begun (new export kept, previous one removed)")
+        else:
+            os.replace(old, out)
+            done.append(f"{out}: put back the previous export a killed export had moved to {old}")
+    for tmp in staged.values():
+        shutil.rmtree(tmp, ignore_errors=True)
+        done.append(f"{out}: removed the unfinished export a killed export left at {tmp}")
+    return done
+
+
+def swap_in(tmp, out):
+    """Put the finished folder `tmp` at `out`, replacing any folder there; crash-safe at every step."""
+    reached("export-staged")
+    if not os.path.exists(out):
+        os.replace(tmp, out)
+        return
+    aside = f"{out}{OLD}{os.getpid()}"
+    os.replace(out, aside)
+    reached("export-aside")
+    os.replace(tmp, out)
+    reached("export-swapped")
+    shutil.rmtree(aside)
