@@ -20,11 +20,23 @@ TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image
 def test_help_lists_every_option():
     result = run_cli("train.py", "--help")
     assert result.returncode == 0
-    for flag in ("--data", "--out", "--epochs", "--steps-per-epoch", "--batch-size", "--image-size", "--preset",
+    for flag in ("--data", "--out", "--epochs", "--steps-per-epoch", "--batch-size", "--image-size", "--generator",
                  "--ngf", "--ndf", "--norm", "--gan-mode", "--lambda-l1", "--lr", "--beta1", "--val-split",
                  "--seed", "--resume"):
         assert flag in result.stdout, flag
     assert "A full run as in the paper: python train.py" in " ".join(result.stdout.split())
+
+
+def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path):
+    result = run_cli("train.py", *TINY, "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
+                     "--out", str(tmp_path), "--name", "old")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "warning: --preset is deprecated and will be removed; use --generator" in result.stderr
+    import json
+
+    assert json.loads((tmp_path / "old" / "options.json").read_text())["generator"] == "unet_256"
+    bad = run_cli("train.py", "--generator", "unet_512", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "--generator must be one of unet_128, unet_256" in error_lines(bad.stderr)[0]
 
 
 def test_train_py_smoke_run_writes_a_complete_run(tmp_path):
@@ -98,7 +110,7 @@ def test_bad_option_value_gives_one_line_and_exit_code_2(tmp_path):
     result = run_cli("train.py", "--image-size", "100", "--out", str(tmp_path))
     assert result.returncode == 2
     assert error_lines(result.stderr) == [
-        "error: Image size 100 does not suit a 7-level U-Net: it must be a positive multiple of 128 (2**levels). Received: image_size=100"
+        "error: Image size 100 does not suit the unet_128 generator: it must be a positive multiple of 128. Received: image_size=100"
     ]
 
 

@@ -168,7 +168,7 @@ def test_int16x8_keeps_both_signatures_accurate_on_a_model_with_real_biases(trai
     rng = np.random.default_rng(0)
     for layer in generator.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
-            layer.beta.assign(rng.normal(0.0, 0.5, layer.beta.shape))
+            layer.beta.assign(rng.normal(0.0, 1.0, layer.beta.shape))
             layer.moving_mean.assign(rng.normal(0.0, 0.05, layer.moving_mean.shape))
     photos = real_crops(12, 64)
     paths = convert_variants(generator, 64, ["int16x8"], to_gray(photos[:8]), str(tmp_path), {}, progress=lambda _: None)

@@ -62,3 +62,24 @@ def test_sixteen_bit_array_is_colorized(colorizer):
 def test_bad_array_shape_is_a_user_error(colorizer):
     with pytest.raises(UserError, match=r"Received: shape=\(4, 4, 5\)"):
         colorizer.colorize(np.zeros((4, 4, 5), np.uint8))
+
+
+@pytest.mark.parametrize(
+    "alpha",
+    [
+        np.tile(np.arange(64, dtype=np.uint8)[None, :] * 4, (64, 1)),
+        np.tile(np.arange(64, dtype=np.uint16)[None, :] * 4 * 257, (64, 1)),
+        np.tile(np.arange(64, dtype=np.float32)[None, :] * 4 / 255.0, (64, 1)),
+    ],
+    ids=["uint8", "uint16", "float"],
+)
+def test_rgba_alpha_keeps_its_opacity_whatever_the_dtype(colorizer, alpha):
+    rgb = real_crops(1, 64)[0]
+    if alpha.dtype == np.uint16:
+        rgb = rgb.astype(np.uint16) * 257
+    elif alpha.dtype.kind == "f":
+        rgb = rgb.astype(np.float32) / 255.0
+    out = colorizer.colorize(np.concatenate([rgb, alpha[..., None]], axis=-1))
+    assert out.dtype == np.uint8 and out.shape == (64, 64, 4)
+    np.testing.assert_array_equal(out[..., 3], np.tile(np.arange(64, dtype=np.uint8)[None, :] * 4, (64, 1)))
+    assert out[0, -1, 3] == 252  # fully opaque stays opaque (a float alpha of ~1.0 was cast to 0 or 1)

@@ -1,0 +1,53 @@
+"""One training step in a fresh process, on the backend KERAS_BACKEND names: `python -m tests.step_worker`.
+
+The networks come from `.keras` files and the batch from a `.npz` the test
+writes, so the TensorFlow and the JAX step start from the same weights and
+see the same images. Writes every weight and both optimizers' variables,
+keyed by variable path, to `--out`.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--init", required=True, help="folder with generator.keras, discriminator.keras, batch.npz")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--reverse-batch", action="store_true", help="the batch's images in reverse order")
+    args = parser.parse_args(argv)
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import keras_colorizer  # noqa: F401 - registers the model classes
+    from keras_colorizer.assemble import paper_adam
+    from keras_colorizer.pix2pix import Pix2Pix
+
+    generator = keras.saving.load_model(os.path.join(args.init, "generator.keras"))
+    discriminator = keras.saving.load_model(os.path.join(args.init, "discriminator.keras"))
+    batch = np.load(os.path.join(args.init, "batch.npz"))["images"]
+    if args.reverse_batch:  # the same step mathematically, summed in another order
+        batch = batch[::-1]
+    model = Pix2Pix(generator, discriminator)
+    adam = dict(lr=args.lr, beta1=0.5, total_steps=10, decay_steps=0)
+    model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam))
+    model.build_optimizers()
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
+
+    arrays = {"backend": np.asarray(keras.backend.backend())}
+    for prefix, network in (("g", generator), ("d", discriminator)):
+        arrays.update({f"{prefix}/{w.path}": keras.ops.convert_to_numpy(w) for w in network.weights})
+    for prefix, optimizer in (("g_opt", model.g_optimizer), ("d_opt", model.d_optimizer)):
+        arrays.update({f"{prefix}/{v.path}": keras.ops.convert_to_numpy(v) for v in optimizer.variables})
+    np.savez(args.out, **arrays)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

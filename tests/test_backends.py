@@ -1,0 +1,81 @@
+"""The TensorFlow and the JAX training step, checked against each other on one step from the same state."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, real_crops
+
+pytest.importorskip("jax", reason="the JAX backend is a test dependency (pip install -e '.[test]')")
+
+LR = 1e-2
+
+
+def _step(init, backend, out):
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.step_worker", "--init", str(init), "--out", str(out), "--lr", str(LR)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    values = np.load(out)
+    assert str(values["backend"]) == backend
+    return values
+
+
+def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path):
+    """One step of each backend's `train_step`, from the same weights, batch and seed, dropout off.
+
+    The networks' kernels start 5x the paper's N(0, 0.02): at the paper's
+    scale the features are so small that batch norm amplifies float32
+    rounding in the variance's gradient, where the backends differ (JAX's
+    variance differentiates through the batch mean, TensorFlow's does not;
+    the term is exactly zero, its rounding is not). The learning rate is
+    high (1e-2) so that the discriminator's update visibly changes the
+    generator's gradient: a step that updated the generator against the old
+    discriminator would fail here.
+
+    Tolerances, measured 3-7e-6 for the moments and 1.3e-5 for the second
+    moments: first moments (0.5 x the gradient, so every gradient) within
+    1e-4 of each tensor's largest value; second moments within 1e-4
+    (TensorFlow's fused Adam kernel forms 1 - beta_2 from float32(0.999),
+    1.3e-5 away from Keras' Adam). Weights: Adam's first step is about
+    lr * sign(gradient), so a weight whose gradient is within rounding of
+    zero may move anywhere in (-lr, lr); all weights within 0.1 lr, and
+    99.9% of them within 1e-6.
+    """
+    import keras_colorizer  # noqa: F401
+    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
+
+    generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
+    discriminator = PatchGANDiscriminator(n_layers=2, ndf=8, seed=4)
+    for network in (generator, discriminator):
+        for variable in network.trainable_variables:
+            if "kernel" in variable.path:
+                variable.assign(variable.numpy() * 5.0)
+    generator.save(tmp_path / "generator.keras")
+    discriminator.save(tmp_path / "discriminator.keras")
+    np.savez(tmp_path / "batch.npz", images=real_crops(2, 64))
+
+    tf_values = _step(tmp_path, "tensorflow", tmp_path / "tensorflow.npz")
+    jax_values = _step(tmp_path, "jax", tmp_path / "jax.npz")
+    keys = [k for k in tf_values.files if k != "backend"]
+    assert sorted(keys) == sorted(k for k in jax_values.files if k != "backend")
+    moments = [k for k in keys if k.endswith("_momentum")]
+    velocities = [k for k in keys if k.endswith("_velocity")]
+    weights = [k for k in keys if k.startswith(("g/", "d/"))]
+    assert len(moments) == len(velocities) > 20 and len(weights) > 30
+
+    for key in moments + velocities:
+        a, b = tf_values[key], jax_values[key]
+        assert np.abs(a).max() > 0, key  # every trainable variable got a gradient
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4 * np.abs(a).max(), err_msg=key)
+    differences = np.concatenate([np.abs(tf_values[k] - jax_values[k]).ravel() for k in weights])
+    assert differences.max() <= 0.1 * LR
+    assert np.mean(differences <= 1e-6) >= 0.999
+    assert int(tf_values["g_opt/g_adam/iteration"]) == int(jax_values["g_opt/g_adam/iteration"]) == 1
+    assert int(tf_values["d_opt/d_adam/iteration"]) == int(jax_values["d_opt/d_adam/iteration"]) == 1

@@ -1,0 +1,71 @@
+"""The installed package: its layout, its commands, and no global state changed by importing it."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def _python(code, cwd):
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND",)}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_export_installs_inside_the_package_not_as_a_top_level_export(tmp_path):
+    result = _python(
+        "import importlib.util as u, keras_colorizer.export.cli as c, keras_colorizer.export.tflite\n"
+        "print(u.find_spec('export'), c.__name__)", cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["None", "keras_colorizer.export.cli"]
+    help_text = subprocess.run([sys.executable, "-m", "keras_colorizer.export", "--help"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=600)
+    assert help_text.returncode == 0 and "python -m keras_colorizer.export" in help_text.stdout
+
+
+def test_importing_the_library_leaves_matplotlib_and_random_generators_alone(tmp_path):
+    code = """
+import random, sys
+import numpy as np
+import matplotlib
+import keras  # importing TensorFlow draws from the global generators itself; not ours to change
+backend = matplotlib.rcParams._get("backend")
+random.seed(11); np.random.seed(11)
+expected = (random.random(), float(np.random.rand()))
+random.seed(11); np.random.seed(11)
+import keras_colorizer, keras_colorizer.plots, keras_colorizer.training, keras_colorizer.evaluate
+import keras_colorizer.callbacks, keras_colorizer.inference
+from keras_colorizer.assemble import build_model
+from keras_colorizer.config import TrainOptions
+build_model(TrainOptions(levels=3, ngf=4, ndf=4, image_size=64), "rgb", steps_per_epoch=2)
+got = (random.random(), float(np.random.rand()))
+assert got == expected, (got, expected)
+assert matplotlib.rcParams._get("backend") == backend
+print("ok")
+"""
+    result = _python(code, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+    # Keras itself imports pyplot; the library draws on Figure objects and never picks a backend.
+    for folder in ("keras_colorizer", "export"):
+        for root, _, files in os.walk(REPO / folder):
+            for name in files:
+                if name.endswith(".py"):
+                    text = open(os.path.join(root, name)).read()
+                    assert "import matplotlib.pyplot" not in text and "matplotlib.use(" not in text, name
+
+
+def test_every_package_folder_is_installed():
+    """setup.cfg lists packages by hand (export/ maps into keras_colorizer): none may be forgotten."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {
+        os.path.relpath(root, REPO).replace(os.sep, ".")
+        for root, _, files in os.walk(REPO / "keras_colorizer")
+        if "__init__.py" in files
+    }
+    assert found | {"keras_colorizer.export"} == listed

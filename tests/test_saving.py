@@ -1,0 +1,214 @@
+"""Models that save and load as Keras does: `.keras` files, registered classes, configs, optimizer state by path."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, load_generator, restore_checkpoint, save_checkpoint
+from keras_colorizer.compat import adam_slots
+from keras_colorizer.models import PatchGANDiscriminator, QuantizableInstanceNorm, UNetGenerator, build_generator
+from keras_colorizer.pix2pix import Pix2Pix
+from tests.conftest import REPO, real_crops
+
+ARCHITECTURES = [
+    ("unet_128", dict(ngf=4, norm="batch")),
+    ("unet_128", dict(ngf=4, norm="instance", upsample="resize")),
+    ("unet_256", dict(ngf=2, norm="batch", upsample="resize")),
+    ("unet_256", dict(ngf=2, norm="instance", dropout=0.0)),
+]
+
+
+def _compiled(generator, discriminator=None):
+    model = Pix2Pix(generator, discriminator or PatchGANDiscriminator(n_layers=2, ndf=4, seed=1))
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, name="g_adam"), d_optimizer=keras.optimizers.Adam(1e-3, name="d_adam"))
+    model.build_optimizers()
+    return model
+
+
+def _one_step(model, size=64):
+    import tensorflow as tf
+
+    crops = real_crops(2, size)
+    model.fit(tf.data.Dataset.from_tensors(crops).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
+
+
+def test_generator_keras_loads_in_a_fresh_python_with_only_the_package_imported(tmp_path):
+    """For every architecture and norm: `keras.saving.load_model` on a checkpoint's generator.keras."""
+    l_norm = np.linspace(-1, 1, 2 * 256 * 256, dtype=np.float32).reshape(2, 256, 256, 1)
+    np.save(tmp_path / "l.npy", l_norm)
+    expected = {}
+    for i, (name, settings) in enumerate(ARCHITECTURES):
+        generator = build_generator(name, image_size=256, seed=i, **settings)
+        model = _compiled(generator)
+        _one_step(model, 256)  # batch norm's moving statistics move away from their initial values
+        checkpoint = save_checkpoint(model, str(tmp_path / f"run{i}"), 1, {"note": "test"})
+        expected[checkpoint] = np.asarray(generator(l_norm, training=False))
+    script = (
+        "import json, sys, numpy as np, keras, keras_colorizer\n"
+        "l = np.load(sys.argv[1])\n"
+        "for i, path in enumerate(json.loads(sys.argv[2])):\n"
+        "    g = keras.saving.load_model(path + '/generator.keras')\n"
+        "    np.save(f'{sys.argv[3]}/out{i}.npy', np.asarray(g(l, training=False)))\n"
+        "    print(type(g).__name__, g.image_size, g.norm)\n"
+    )
+    paths = list(expected)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "l.npy"), json.dumps(paths), str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert [line.split()[2] for line in lines] == [s["norm"] for _, s in ARCHITECTURES]
+    assert all(line.startswith("UNetGenerator 256") for line in lines)
+    for i, path in enumerate(paths):
+        np.testing.assert_allclose(np.load(tmp_path / f"out{i}.npy"), expected[path], atol=1e-6)
+
+
+def test_config_round_trips_and_rebuilds_the_same_architecture():
+    generator = UNetGenerator(levels=4, ngf=8, norm="instance", dropout=0.25, upsample="resize", image_size=64, seed=7)
+    copy = UNetGenerator.from_config(generator.get_config())
+    assert copy.get_config() == generator.get_config()
+    assert [w.shape for w in copy.weights] == [w.shape for w in generator.weights]
+    # Same seed, same initial weights; no global random state involved.
+    for a, b in zip(copy.get_weights(), generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other = UNetGenerator(levels=4, ngf=8, norm="instance", dropout=0.25, upsample="resize", image_size=64, seed=8)
+    assert not np.array_equal(other.get_layer("down2_conv").kernel.numpy(), generator.get_layer("down2_conv").kernel.numpy())
+    discriminator = PatchGANDiscriminator(n_layers=2, ndf=4, norm="instance", seed=3)
+    assert PatchGANDiscriminator.from_config(discriminator.get_config()).get_config() == discriminator.get_config()
+
+
+def test_synchronized_norm_is_a_training_setting_not_saved(tmp_path):
+    generator = UNetGenerator(levels=3, ngf=4, synchronized_norm=True, seed=0)
+    assert generator.get_layer("down2_norm").synchronized
+    generator.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras")
+    assert not loaded.get_layer("down2_norm").synchronized
+
+
+@pytest.mark.parametrize(
+    "arguments,message",
+    [
+        (dict(levels=1), "Received: levels=1"),
+        (dict(ngf=0), "Received: ngf=0"),
+        (dict(norm="layer"), "Received: norm='layer'"),
+        (dict(upsample="bicubic"), "Received: upsample='bicubic'"),
+        (dict(dropout=1.0), "Received: dropout=1.0"),
+        (dict(image_size=0), "Received: image_size=0"),
+    ],
+)
+def test_bad_generator_arguments_name_the_value(arguments, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        UNetGenerator(**{"levels": 3, "ngf": 4, **arguments})
+
+
+def test_quantizable_instance_norm_round_trips_through_keras(tmp_path):
+    from keras_colorizer.export.generator import as_quantizable
+
+    generator = UNetGenerator(levels=3, ngf=4, norm="instance", image_size=64, seed=0)
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.GroupNormalization):
+            layer.gamma.assign(np.linspace(0.5, 1.5, layer.gamma.shape[0]))
+            layer.beta.assign(np.linspace(-0.2, 0.2, layer.beta.shape[0]))
+    exported = as_quantizable(generator)
+    assert any(isinstance(layer, QuantizableInstanceNorm) for layer in exported.layers)
+    exported.save(tmp_path / "exported.keras")
+    loaded = keras.saving.load_model(tmp_path / "exported.keras")
+    assert any(isinstance(layer, QuantizableInstanceNorm) for layer in loaded.layers)
+    l_norm = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 1)).astype("float32")
+    reference = np.asarray(generator(l_norm, training=False))
+    np.testing.assert_allclose(np.asarray(loaded(l_norm, training=False)), reference, atol=1e-5)
+
+
+def test_pix2pix_config_round_trips():
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4, seed=0), PatchGANDiscriminator(n_layers=2, ndf=4, seed=1),
+                    encoding="lab8", image_size=64)
+    copy = Pix2Pix.from_config(model.get_config())
+    assert copy.encoding == "lab8" and copy.image_size == 64
+    assert copy.generator.get_config() == model.generator.get_config()
+    assert copy.discriminator.get_config() == model.discriminator.get_config()
+
+
+@pytest.mark.parametrize("argument", ["loss", "metrics", "optimizer"])
+def test_pix2pix_compile_refuses_what_it_would_ignore(argument):
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
+    adam = keras.optimizers.Adam
+    with pytest.raises(ValueError, match=f"Received: {argument}"):
+        model.compile(g_optimizer=adam(), d_optimizer=adam(), **{argument: "mae"})
+
+
+def test_optimizer_state_restores_by_variable_path_whatever_the_order(tmp_path):
+    """Adam's two moments have equal shapes: restored by position, a reordering would swap them silently."""
+    model = _compiled(UNetGenerator(levels=3, ngf=4, seed=0))
+    _one_step(model)
+    _one_step(model)
+    checkpoint = save_checkpoint(model, str(tmp_path / "run"), 1, {})
+
+    generator = UNetGenerator(levels=3, ngf=4, seed=5)
+    discriminator = PatchGANDiscriminator(n_layers=2, ndf=4, seed=6)
+    restored = Pix2Pix(generator, discriminator)
+    restored.compile(g_optimizer=keras.optimizers.Adam(1e-3, name="g_adam"), d_optimizer=keras.optimizers.Adam(1e-3, name="d_adam"))
+    # The optimizers' variables created in the reverse order of the networks' variables.
+    restored.g_optimizer.build(list(reversed(generator.trainable_variables)))
+    restored.d_optimizer.build(list(reversed(discriminator.trainable_variables)))
+    restore_checkpoint(restored, checkpoint)
+    for old, new in ((model.g_optimizer, restored.g_optimizer), (model.d_optimizer, restored.d_optimizer)):
+        originals = {v.path: v for v in (model.generator.trainable_variables + model.discriminator.trainable_variables)}
+        for variable in new._trainable_variables:  # noqa: SLF001 - the variables it was built for
+            m_new, v_new = adam_slots(new, variable)
+            m_old, v_old = adam_slots(old, originals[variable.path])
+            np.testing.assert_array_equal(m_new.numpy(), m_old.numpy())
+            np.testing.assert_array_equal(v_new.numpy(), v_old.numpy())
+            assert not np.array_equal(m_new.numpy(), v_new.numpy())
+
+
+def test_checkpoints_of_earlier_versions_still_load(tmp_path, trained_run):
+    """Weights in .weights.h5 and optimizer variables by position: read once through the run's options."""
+    import shutil
+
+    from keras_colorizer.assemble import build_model
+    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.inference import Colorizer
+
+    source = find_checkpoint(trained_run.run_dir)
+    old = tmp_path / "old" / "checkpoints" / os.path.basename(source)
+    shutil.copytree(source, old)
+    for name in ("generator", "discriminator"):
+        network = keras.saving.load_model(old / f"{name}.keras")
+        network.save_weights(old / f"{name}.weights.h5")
+        os.remove(old / f"{name}.keras")
+    saved = dict(np.load(old / "optimizers.npz"))
+    model = trained_run.model
+    positional = {}
+    for prefix, optimizer in (("g", model.g_optimizer), ("d", model.d_optimizer)):
+        positional.update({f"{prefix}/{i}": saved[f"{prefix}/{v.path}"] for i, v in enumerate(optimizer.variables)})
+    np.savez(old / "optimizers.npz", **positional)
+    state = json.loads((old / "state.json").read_text())
+    state["options"]["preset"] = state["options"].pop("generator")  # the option's old name
+    (old / "state.json").write_text(json.dumps(state))
+
+    generator = load_generator(str(old))
+    l_norm = np.linspace(-1, 1, 64 * 64, dtype=np.float32).reshape(1, 64, 64, 1)
+    np.testing.assert_allclose(np.asarray(generator(l_norm)), np.asarray(model.generator(l_norm)), atol=1e-6)
+    assert Colorizer.load(tmp_path / "old").image_size == 64
+    options = TrainOptions.from_dict(state["options"])
+    rebuilt = build_model(options, "rgb", steps_per_epoch=2)
+    restore_checkpoint(rebuilt, str(old))
+    for a, b in zip(rebuilt.g_optimizer.variables, model.g_optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_generator_file_that_is_not_one_is_a_checkpoint_error(tmp_path, trained_run):
+    import shutil
+
+    copy = tmp_path / "ckpt"
+    shutil.copytree(find_checkpoint(trained_run.run_dir), copy)
+    (copy / "generator.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(CheckpointError, match="generator.keras: not a readable generator"):
+        load_generator(str(copy))
