@@ -33,7 +33,7 @@ def report(values):
 
 
 REFERENCE_SCRIPT = SHARED / "bench" / "ref_pix2pix_torch.py"
-REFERENCE_LEVELS = {"unet_256": 8, "unet_128": 7}  # the reference's --downs for each preset (keras_colorizer's table)
+REFERENCE_LEVELS = {"unet_256": 8, "unet_128": 7}  # the reference's --downs for each U-Net generator
 
 
 def torch_unavailable():
@@ -47,22 +47,22 @@ def torch_unavailable():
     return None
 
 
-def torch_reference_command(preset, size, batch, steps, infer, ngf=64, amp=False):
+def torch_reference_command(generator, size, batch, steps, infer, ngf=64, amp=False):
     """The command line that runs ../shared/bench/ref_pix2pix_torch.py with this shape."""
     import torch
 
     command = [sys.executable, str(REFERENCE_SCRIPT), "--size", str(size), "--batch", str(batch), "--steps", str(steps),
-               "--infer", str(infer), "--downs", str(REFERENCE_LEVELS[preset]), "--ngf", str(ngf),
+               "--infer", str(infer), "--downs", str(REFERENCE_LEVELS[generator]), "--ngf", str(ngf),
                "--device", "cuda" if torch.cuda.is_available() else "cpu"]
     return command + ["--amp"] if amp else command
 
 
-def torch_reference(preset, size, batch, steps, infer, ngf=64, amp=False):
+def torch_reference(generator, size, batch, steps, infer, ngf=64, amp=False):
     """Run the PyTorch reference with this shape in its own process; its JSON, or why it was skipped."""
     reason = torch_unavailable()
     if reason:
         return {"skipped": reason}
-    command = torch_reference_command(preset, size, batch, steps, infer, ngf, amp)
+    command = torch_reference_command(generator, size, batch, steps, infer, ngf, amp)
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -26,11 +26,11 @@ if [[ "${1:-}" == "--fetch-wheels" ]]; then
     exit 0
 fi
 
-shape=(--preset unet_256 --size 256)
+shape=(--generator unet_256 --size 256)
 steps_large=(--steps 30 --warmup 3)
 steps_small=(--steps 60 --warmup 3)
 if [[ "${1:-}" == "--smoke" ]]; then
-    shape=(--preset unet_128 --size 128 --ngf 8)
+    shape=(--generator unet_128 --size 128 --ngf 8)
     steps_large=(--steps 3 --warmup 2)
     steps_small=(--steps 3 --warmup 2)
 elif compgen -G ".whl/*.whl" > /dev/null; then

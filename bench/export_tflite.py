@@ -1,6 +1,6 @@
 """Export time and LiteRT latency of `unet_256`, next to the PyTorch reference's inference in the same run.
 
-usage: python bench/export_tflite.py [--preset unet_256] [--size 256] [--out /tmp/kc_export_bench]
+usage: python bench/export_tflite.py [--generator unet_256] [--size 256] [--out /tmp/kc_export_bench]
                                      [--checkpoint RUN_OR_CHECKPOINT]
 
 Without --checkpoint it saves a freshly initialised generator (N(0, 0.02))
@@ -28,12 +28,12 @@ from common import REPO, SHARED, report
 from keras_colorizer.export.report import litert_latency_ms
 
 
-def make_checkpoint(preset, size, folder):
+def make_checkpoint(generator, size, folder):
     from keras_colorizer.checkpoint import save_checkpoint
     from keras_colorizer.config import TrainOptions
     from keras_colorizer.assemble import build_model
 
-    options = TrainOptions(preset=preset, image_size=size, ngf=64, ndf=64, batch_size=1, epochs=1, steps_per_epoch=1)
+    options = TrainOptions(generator=generator, image_size=size, ngf=64, ndf=64, batch_size=1, epochs=1, steps_per_epoch=1)
     model = build_model(options, "rgb", steps_per_epoch=1)
     return save_checkpoint(model, folder, 0, options.to_dict())
 
@@ -53,13 +53,13 @@ def torch_inference_ms(size, downs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", default="unet_256")
+    parser.add_argument("--generator", default="unet_256")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "kc_export_bench"))
     parser.add_argument("--checkpoint", default=None)
     args = parser.parse_args()
     work = tempfile.mkdtemp()
-    checkpoint = args.checkpoint or make_checkpoint(args.preset, args.size, os.path.join(work, "run"))
+    checkpoint = args.checkpoint or make_checkpoint(args.generator, args.size, os.path.join(work, "run"))
     shutil.rmtree(args.out, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "keras_colorizer.export", checkpoint, "--out", args.out, "--size", str(args.size)], cwd=REPO, check=True)
@@ -67,9 +67,9 @@ def main():
     with open(os.path.join(args.out, "report.json")) as f:
         rows = json.load(f)
     variants = {row["artifact"].split("colorizer_")[-1].replace(".tflite", ""): row for row in rows if row["artifact"].endswith(".tflite")}
-    torch_ms = torch_inference_ms(args.size, {"unet_256": 8, "unet_128": 7}[args.preset])
+    torch_ms = torch_inference_ms(args.size, {"unet_256": 8, "unet_128": 7}[args.generator])
     result = {
-        "preset": args.preset,
+        "generator": args.generator,
         "size": args.size,
         "trained": bool(args.checkpoint),
         "export_seconds": round(export_s, 1),

@@ -1,6 +1,6 @@
 """Where the CPU training step's time goes, primitive by primitive, in Keras/TensorFlow and in the PyTorch reference.
 
-usage: python bench/onednn_primitives.py [--preset unet_256] [--size 256] [--batch 1]
+usage: python bench/onednn_primitives.py [--generator unet_256] [--size 256] [--batch 1]
                                          [--steps 3] [--top 6] [--plot PNG]
 
 On a CPU both frameworks hand their convolutions to the same library,
@@ -33,7 +33,7 @@ from common import REFERENCE_LEVELS, REPO, report, torch_reference_command, torc
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(REFERENCE_LEVELS), default="unet_256")
+    parser.add_argument("--generator", choices=sorted(REFERENCE_LEVELS), default="unet_256")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--ngf", type=int, default=64)
@@ -130,7 +130,7 @@ def last_json(text):
 
 def torch_summary(args):
     """The reference's oneDNN summary; its own two warm-up steps are dropped."""
-    command = torch_reference_command(args.preset, args.size, args.batch, args.steps, 1, args.ngf)
+    command = torch_reference_command(args.generator, args.size, args.batch, args.steps, 1, args.ngf)
     torch_out = verbose_run(command)
     torch_steps = training_steps(executions(torch_out), args.batch, args.ngf)
     return {"verbose_step_ms": last_json(torch_out)["train_step_ms"], **summary(torch_steps, 2, args.top)}
@@ -175,7 +175,7 @@ def plot(result, path):
     ax.set_yticks(range(len(sides)), [{"keras": "Keras / TensorFlow", "torch": "PyTorch reference"}[n] for n, _ in sides])
     ax.invert_yaxis()
     ax.set_xlabel("ms per training step (oneDNN's own timing; TensorFlow on one inter-op thread)")
-    ax.set_title(f"{result['preset']}, batch {result['batch']}, {result['size']}x{result['size']}, float32: where a step goes")
+    ax.set_title(f"{result['generator']}, batch {result['batch']}, {result['size']}x{result['size']}, float32: where a step goes")
     ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45 if len(sides) > 1 else -0.8))
     fig.tight_layout()
     tmp = f"{path}.tmp-{os.getpid()}.png"
@@ -187,13 +187,13 @@ def plot(result, path):
 def main():
     args = parse_args()
     keras_warmup = 2
-    shape = ["--preset", args.preset, "--size", str(args.size), "--batch", str(args.batch), "--ngf", str(args.ngf)]
+    shape = ["--generator", args.generator, "--size", str(args.size), "--batch", str(args.batch), "--ngf", str(args.ngf)]
     keras_out = verbose_run(
         [sys.executable, str(REPO / "bench" / "train_throughput.py"), *shape, "--no-reference",
          "--warmup", str(keras_warmup), "--steps", str(args.steps)],
         TF_NUM_INTEROP_THREADS="1",
     )
-    result = {"preset": args.preset, "size": args.size, "batch": args.batch}
+    result = {"generator": args.generator, "size": args.size, "batch": args.batch}
     keras_steps = training_steps(executions(keras_out), args.batch, args.ngf)
     result["keras"] = {
         "verbose_step_ms": last_json(keras_out)["keras"]["train_step_ms"],

@@ -1,6 +1,6 @@
 """Training step and inference time of pix2pix, next to the PyTorch reference in the same run.
 
-usage: python bench/train_step.py [--preset unet_256] [--size 256] [--batch 1]
+usage: python bench/train_step.py [--generator unet_256] [--size 256] [--batch 1]
                                   [--steps 5] [--infer 10] [--jit-compile]
                                   [--no-reference]
 
@@ -27,7 +27,7 @@ def keras_timings(args):
     from keras_colorizer.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)
-    generator = build_generator(args.preset, ngf=args.ngf)
+    generator = build_generator(args.generator, ngf=args.ngf)
     model = Pix2Pix(generator, PatchGANDiscriminator(ndf=64))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
     model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile)
@@ -65,7 +65,7 @@ def keras_timings(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", default="unet_256")
+    parser.add_argument("--generator", default="unet_256")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--ngf", type=int, default=64)
@@ -74,9 +74,9 @@ def main():
     parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
-    result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_timings(args)}
+    result = {"generator": args.generator, "size": args.size, "batch": args.batch, "keras": keras_timings(args)}
     if not args.no_reference:
-        result["torch"] = torch_reference(args.preset, args.size, args.batch, args.steps, args.infer, args.ngf)
+        result["torch"] = torch_reference(args.generator, args.size, args.batch, args.steps, args.infer, args.ngf)
         add_ratios(result, ("train_step_ms", "infer_ms"))
     report(result)
 

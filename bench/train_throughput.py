@@ -1,6 +1,6 @@
 """Training throughput: images/s and step time through `model.fit`, next to the PyTorch reference.
 
-usage: python bench/train_throughput.py [--backend tensorflow|jax] [--preset unet_256]
+usage: python bench/train_throughput.py [--backend tensorflow|jax] [--generator unet_256]
            [--size 256] [--batch 1] [--precision float32] [--strategy none]
            [--jit-compile | --no-jit-compile] [--steps-per-execution 1]
            [--steps 10] [--warmup 3] [--logical-cpus N] [--peak] [--no-reference]
@@ -31,7 +31,7 @@ import time
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=os.environ.get("KERAS_BACKEND", "tensorflow"))
-    parser.add_argument("--preset", default="unet_256")
+    parser.add_argument("--generator", default="unet_256")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--ngf", type=int, default=64)
@@ -109,7 +109,7 @@ def keras_throughput(args):
 
     strategy = args.strategy or "none"
     options = TrainOptions(
-        preset=args.preset, image_size=args.size, batch_size=args.batch, ngf=args.ngf, ndf=args.ndf,
+        generator=args.generator, image_size=args.size, batch_size=args.batch, ngf=args.ngf, ndf=args.ndf,
         precision=args.precision, strategy=strategy, jit_compile=args.jit_compile,
         steps_per_execution=args.steps_per_execution, epochs=1,
     ).validate()
@@ -157,10 +157,10 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import add_ratios, report, torch_reference
 
-    result = {"preset": args.preset, "size": args.size, "batch": args.batch, "keras": keras_throughput(args)}
+    result = {"generator": args.generator, "size": args.size, "batch": args.batch, "keras": keras_throughput(args)}
     if not args.no_reference:
         amp = args.precision == "mixed_bfloat16"  # the reference's bfloat16 autocast
-        result["torch"] = torch_reference(args.preset, args.size, args.batch, args.steps, 3, args.ngf, amp=amp)
+        result["torch"] = torch_reference(args.generator, args.size, args.batch, args.steps, 3, args.ngf, amp=amp)
         torch_ms = result["torch"].get("train_step_ms")
         if torch_ms and args.ndf == 64:  # the reference's discriminator has 64 filters: same work per step
             result["torch"]["achieved_tflops"] = round(result["keras"]["model_gflop_per_step"] / torch_ms, 3)

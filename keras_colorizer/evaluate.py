@@ -60,7 +60,7 @@ def score_photo(name, original, colorized):
 
 def summarize(model, data, rows, photos, image_size):
     return {
-        "model": os.fspath(model),
+        "model": model if isinstance(model, str) else os.fspath(model) if isinstance(model, os.PathLike) else repr(model),
         "data": os.fspath(data),
         "photos": len(rows),
         "grayscale_skipped": len(photos.report.grayscale_skipped),
@@ -72,14 +72,17 @@ def summarize(model, data, rows, photos, image_size):
 
 
 def evaluate(model, data, out, grid_photos=6, verbose=True):
-    """Score `model` on the colour photos under `data`; write CSV, JSON and figures to `out`; return the summary."""
+    """Score `model` on the colour photos under `data`; write CSV, JSON and figures to `out`; return the summary.
+
+    `model` is what `Colorizer.load` takes, or a `Colorizer`.
+    """
     import keras
 
     from keras_colorizer.data import PhotoFolder
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.plots import draw_grid, draw_score_plot
 
-    colorizer = Colorizer.load(model)
+    colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model)
     photos = PhotoFolder(data)
     os.makedirs(out, exist_ok=True)
     rows, grid = [], []
@@ -103,7 +106,7 @@ def evaluate(model, data, out, grid_photos=6, verbose=True):
         json.dump(summary, f, indent=2)
     if grid:
         draw_grid([images for _, images in grid], os.path.join(out, "grid.png"), columns=("gray", "colorized", "original"),
-                  labels=[name for name, _ in grid], title=os.path.basename(os.path.normpath(os.fspath(model))))
+                  labels=[name for name, _ in grid], title=os.path.basename(os.path.normpath(summary["model"])))
     draw_score_plot(rows, os.path.join(out, "scores.png"))
     return summary
 

@@ -25,6 +25,20 @@ class LayerSeeds:
         return (self.seed * 7919 + self._count) % (2**31 - 1)
 
 
+def check_int(name, value, minimum):
+    """`value` as an int, or a ValueError naming the argument and the value received."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_choice(name, value, choices):
+    """`value` if it is one of `choices`, or a ValueError naming the argument and the value received."""
+    if value not in choices:
+        raise ValueError(f"Unknown {name}. Expected one of: {', '.join(choices)}. Received: {name}={value!r}")
+    return value
+
+
 def weight_init(seed=None):
     """N(0, 0.02), the initialisation of the pix2pix paper."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_colorizer.models.layers import NORMS, LayerSeeds, norm_layer, uses_bias, weight_init
+from keras_colorizer.models.layers import NORMS, LayerSeeds, check_choice, check_int, norm_layer, uses_bias, weight_init
 
 
 @keras.saving.register_keras_serializable(package="keras_colorizer")
@@ -29,13 +29,8 @@ class PatchGANDiscriminator(keras.Model):
 
     def __init__(self, n_layers=3, ndf=64, norm="batch", input_size=None, seed=None, synchronized_norm=False,
                  name="discriminator", **kwargs):
-        if int(n_layers) != n_layers or n_layers < 1:
-            raise ValueError(f"n_layers must be at least 1. Received: n_layers={n_layers!r}")
-        if int(ndf) != ndf or ndf < 1:
-            raise ValueError(f"ndf must be a positive number of filters. Received: ndf={ndf!r}")
-        if norm not in NORMS:
-            raise ValueError(f"Unknown norm. Expected one of: {', '.join(NORMS)}. Received: norm={norm!r}")
-        n_layers, ndf = int(n_layers), int(ndf)
+        n_layers, ndf = check_int("n_layers", n_layers, 1), check_int("ndf", ndf, 1)
+        check_choice("norm", norm, NORMS)
         seeds = LayerSeeds(seed)
         height, width = (None, None) if input_size is None else tuple(input_size)
         l_in = keras.Input(shape=(height, width, 1), name="l")

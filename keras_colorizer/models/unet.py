@@ -3,7 +3,7 @@
 import keras
 
 from keras_colorizer.models.generator import Generator
-from keras_colorizer.models.layers import NORMS, LayerSeeds, norm_layer, uses_bias, weight_init
+from keras_colorizer.models.layers import NORMS, LayerSeeds, check_choice, check_int, norm_layer, uses_bias, weight_init
 
 UPSAMPLE_MODES = ("transpose", "resize")
 
@@ -65,17 +65,11 @@ class UNetGenerator(Generator):
         name="generator",
         **kwargs,
     ):
-        if int(levels) != levels or levels < 2:
-            raise ValueError(f"A U-Net needs at least 2 levels. Received: levels={levels!r}")
-        if int(ngf) != ngf or ngf < 1:
-            raise ValueError(f"ngf must be a positive number of filters. Received: ngf={ngf!r}")
-        if norm not in NORMS:
-            raise ValueError(f"Unknown norm. Expected one of: {', '.join(NORMS)}. Received: norm={norm!r}")
-        if upsample not in UPSAMPLE_MODES:
-            raise ValueError(f"Unknown upsample mode. Expected one of: {', '.join(UPSAMPLE_MODES)}. Received: upsample={upsample!r}")
+        levels, ngf = check_int("levels", levels, 2), check_int("ngf", ngf, 1)
+        check_choice("norm", norm, NORMS)
+        check_choice("upsample", upsample, UPSAMPLE_MODES)
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
-        levels, ngf = int(levels), int(ngf)
         seeds = LayerSeeds(seed)
         height, width = (None, None) if input_size is None else tuple(input_size)
         bias = uses_bias(norm)

@@ -1,0 +1,1 @@
+"""Image encoders pretrained on ImageNet, for the generators that start from one."""
