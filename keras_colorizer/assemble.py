@@ -41,10 +41,13 @@ def resolve_jit_compile(jit_compile):
     return keras.backend.backend() == "jax"
 
 
-def paper_adam(name, lr, beta1, total_steps, decay_steps, loss_scaled=False):
-    """Adam with the paper's schedule: `lr` constant, then linear to 0 over the last `decay_steps`."""
+def paper_adam(name, lr, beta1, total_steps, decay_steps, loss_scaled=False, **slow):
+    """Adam with the paper's schedule: `lr` constant, then linear to 0 over the last `decay_steps`.
+
+    `slow` are `FusedAdam`'s slow_variables, slow_lr_scale and slow_start_step.
+    """
     schedule = ConstantThenLinearDecay(lr, total_steps - decay_steps, decay_steps)
-    optimizer = FusedAdam(schedule, beta_1=beta1, beta_2=0.999, name=name)
+    optimizer = FusedAdam(schedule, beta_1=beta1, beta_2=0.999, name=name, **slow)
     if loss_scaled:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
     return optimizer
@@ -66,8 +69,14 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
         decay_steps=options.lr_decay_epochs * steps_per_epoch,
         loss_scaled=options.precision == "mixed_float16",
     )
+    encoder = [v.path for v in getattr(generator, "encoder_variables", [])]
+    slow = dict(
+        slow_variables=encoder,
+        slow_lr_scale=options.encoder_lr_scale,
+        slow_start_step=options.freeze_encoder_epochs * steps_per_epoch,
+    )
     model.compile(
-        g_optimizer=paper_adam("g_adam", **adam),
+        g_optimizer=paper_adam("g_adam", **adam, **slow),
         d_optimizer=paper_adam("d_adam", **adam),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,

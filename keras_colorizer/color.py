@@ -163,6 +163,15 @@ def rgb_to_gray(rgb):
     return lab_to_rgb(ops.concatenate([lightness, ops.zeros_like(lightness), ops.zeros_like(lightness)], axis=-1))[..., :1]
 
 
+def lightness_to_gray(lightness):
+    """L in [0, 100], (..., 1) -> the sRGB value in [0, 1] of the neutral gray of that lightness.
+
+    For a neutral colour R = G = B = Y (the Y row of `XYZ_FROM_RGB` sums to 1).
+    """
+    y = _f_inverse((ops.convert_to_tensor(lightness) + 16.0) / 116.0)
+    return _srgb_curve(y)
+
+
 def normalize_l(lightness):
     """L in [0, 100] -> network range [-1, 1]."""
     return lightness / L_SCALE - 1.0

@@ -19,12 +19,21 @@ still called.
 KERAS_SYMBOLIC_BUILD_HOOK = "_maybe_symbolic_build"
 
 
+def variable_index(optimizer, variable):
+    """The position of `variable` among those the optimizer was built for.
+
+    Inside `update_step` the TensorFlow backend passes TensorFlow variables
+    (no Keras path); Keras' own key works for either kind.
+    """
+    return optimizer._get_variable_index(variable)  # noqa: SLF001
+
+
 def adam_slots(optimizer, variable):
     """(first moment, second moment) variables a `keras.optimizers.Adam` keeps for `variable`.
 
     Keras 3 has no public accessor; the fused TensorFlow kernel needs both.
     """
-    index = optimizer._get_variable_index(variable)  # noqa: SLF001
+    index = variable_index(optimizer, variable)
     return optimizer._momentums[index], optimizer._velocities[index]  # noqa: SLF001
 
 

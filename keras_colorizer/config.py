@@ -19,8 +19,11 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 # Options that say how a run executes, not what it trains: `--resume` may change them.
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
-# Architecture settings: passed to the generator family's constructor where it takes them.
-GENERATOR_SETTINGS = ("levels", "ngf", "norm", "dropout", "upsample")
+# Architecture settings: option -> the argument of the generator family's constructor that takes it.
+GENERATOR_SETTINGS = {
+    "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
+    "encoder_weights": "weights",
+}
 # Option names of earlier versions, read from old runs and still accepted on the command line.
 RENAMED_OPTIONS = {"preset": "generator"}
 
@@ -45,7 +48,7 @@ class TrainOptions:
     steps_per_epoch: Optional[int] = field(default=40, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
     batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})
     image_size: int = field(default=128, metadata={"help": "side of the square training crops, a multiple of 2**levels"})
-    generator: str = field(default="unet_128", metadata={"help": "generator architecture: unet_256 (8-level U-Net) or unet_128 (7 levels)"})
+    generator: str = field(default="unet_128", metadata={"help": "generator architecture: unet_256, unet_128 (the pix2pix U-Net, 8 or 7 levels); efficientnet_lite0_unet (a U-Net decoder on EfficientNet-Lite0, ImageNet weights installed); mobilenet_v3_small_unet, mobilenet_v3_large_unet, efficientnet_v2_b0_unet, resnet50_v2_unet, convnext_tiny_unet (keras.applications encoders, ImageNet weights downloaded on first use)"})
     levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding the depth --generator names (small models)"})
     ngf: int = field(default=32, metadata={"help": "generator filters in the outermost layer (paper: 64)"})
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
@@ -53,6 +56,9 @@ class TrainOptions:
     norm: str = field(default="batch", metadata={"help": "normalization: batch or instance"})
     upsample: str = field(default="transpose", metadata={"help": "decoder upsampling: transpose (4x4 transposed conv, as in the paper) or resize (nearest-neighbour resize + 3x3 conv, no checkerboard)"})
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
+    encoder_weights: str = field(default="imagenet", metadata={"help": "starting weights of a pretrained encoder's generator: imagenet, none (random) or a weights file"})
+    encoder_lr_scale: float = field(default=0.1, metadata={"help": "the encoder's learning rate, as a share of --lr"})
+    freeze_encoder_epochs: int = field(default=0, metadata={"help": "first epochs in which the encoder does not learn"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
@@ -70,7 +76,12 @@ class TrainOptions:
 
     def generator_settings(self):
         """The architecture settings for `models.build_generator(self.generator, **settings)`."""
-        settings = {name: getattr(self, name) for name in GENERATOR_SETTINGS}
+        settings = {
+            argument: getattr(self, option) for option, argument in GENERATOR_SETTINGS.items()
+            if getattr(self, option) is not None
+        }
+        if settings.get("weights") == "none":
+            settings["weights"] = None
         return {**settings, "image_size": self.image_size, "seed": self.seed}
 
     def discriminator_settings(self):
@@ -118,6 +129,10 @@ class TrainOptions:
             raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")
         if not 0 <= self.pretrain_epochs <= self.epochs:
             raise ValueError(f"--pretrain-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.pretrain_epochs}")
+        if self.encoder_lr_scale < 0:
+            raise ValueError(f"--encoder-lr-scale must be >= 0. Received: {self.encoder_lr_scale}")
+        if not 0 <= self.freeze_encoder_epochs <= self.epochs:
+            raise ValueError(f"--freeze-encoder-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.freeze_encoder_epochs}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
         if self.lambda_l1 < 0 or self.lr <= 0 or not 0 <= self.beta1 < 1:

@@ -36,7 +36,8 @@ def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path):
 
     assert json.loads((tmp_path / "old" / "options.json").read_text())["generator"] == "unet_256"
     bad = run_cli("train.py", "--generator", "unet_512", "--out", str(tmp_path))
-    assert bad.returncode == 2 and "--generator must be one of unet_128, unet_256" in error_lines(bad.stderr)[0]
+    assert bad.returncode == 2 and "--generator must be one of " in error_lines(bad.stderr)[0]
+    assert "Received: 'unet_512'" in error_lines(bad.stderr)[0]
 
 
 def test_train_py_smoke_run_writes_a_complete_run(tmp_path):

@@ -7,12 +7,19 @@ them from their family (e.g. an ImageNet encoder).
 
 import inspect
 
+from keras_colorizer.models.encoder_unet import EncoderUNetGenerator
 from keras_colorizer.models.unet import UNetGenerator
 
 GENERATORS = {
     # name: (family, fixed arguments)
     "unet_256": (UNetGenerator, {"levels": 8}),
     "unet_128": (UNetGenerator, {"levels": 7}),
+    "efficientnet_lite0_unet": (EncoderUNetGenerator, {"backbone": "efficientnet_lite0"}),
+    "mobilenet_v3_small_unet": (EncoderUNetGenerator, {"backbone": "mobilenet_v3_small"}),
+    "mobilenet_v3_large_unet": (EncoderUNetGenerator, {"backbone": "mobilenet_v3_large"}),
+    "efficientnet_v2_b0_unet": (EncoderUNetGenerator, {"backbone": "efficientnet_v2_b0"}),
+    "resnet50_v2_unet": (EncoderUNetGenerator, {"backbone": "resnet50_v2"}),
+    "convnext_tiny_unet": (EncoderUNetGenerator, {"backbone": "convnext_tiny"}),
 }
 
 
@@ -31,12 +38,12 @@ def generator_config(name, **settings):
     """(family, constructor arguments) of the architecture `name` with `settings` applied.
 
     Settings override the fixed arguments (`levels=3` makes a small U-Net);
-    settings the family does not take, and settings given as None, are left
-    out, so one set of command-line options serves every family.
+    settings the family does not take are left out, so one set of
+    command-line options serves every family.
     """
     family, fixed = _lookup(name)
     accepted = family_arguments(family)
-    arguments = {k: v for k, v in settings.items() if v is not None and k in accepted}
+    arguments = {k: v for k, v in settings.items() if k in accepted}
     return family, {**fixed, **arguments}
 
 

@@ -90,3 +90,30 @@ class QuantizableInstanceNorm(keras.layers.GroupNormalization):
 def is_instance_norm(layer):
     """A `GroupNormalization` with one group per channel."""
     return isinstance(layer, keras.layers.GroupNormalization) and layer.groups in (-1, layer.gamma.shape[0])
+
+
+@keras.saving.register_keras_serializable(package="keras_colorizer")
+class LightnessToRGB(keras.layers.Layer):
+    """Network-range L (N, H, W, 1) -> the gray photo as RGB for an ImageNet encoder, x * scale + offset.
+
+    x is the 0..255 sRGB value of the neutral gray of each pixel's lightness,
+    repeated into three channels: what a gray photograph looks like to a
+    network trained on ImageNet. Computed in float32 under any policy.
+    """
+
+    def __init__(self, scale=1.0, offset=0.0, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+
+    def call(self, l_norm):
+        from keras_colorizer import color
+
+        gray = color.lightness_to_gray(color.denormalize_l(ops.cast(l_norm, "float32")))
+        return ops.repeat(gray * (255.0 * self.scale) + self.offset, 3, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 3)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}

@@ -81,7 +81,7 @@ def efficientnet_lite0_layers(x, include_top=False, name_prefix=""):
 
 
 def efficientnet_lite0_classifier(input_size=224):
-    """The ImageNet classifier (logits over 1000 classes), without weights: for checking the conversion."""
+    """The ImageNet classifier (logits over 1000 classes), without weights; `input_size=None` takes any size."""
     inputs = keras.Input((input_size, input_size, 3), name="rgb_normalised")
     return keras.Model(inputs, efficientnet_lite0_layers(inputs, include_top=True), name="efficientnet_lite0")
 

@@ -1,0 +1,160 @@
+"""A U-Net decoder on an ImageNet-pretrained encoder: colour from a network that knows what things are."""
+
+import keras
+
+from keras_colorizer.models.generator import Generator
+from keras_colorizer.models.layers import NORMS, LayerSeeds, LightnessToRGB, check_choice, check_int, norm_layer, uses_bias
+
+DECODER_STRIDES = (16, 8, 4, 2)
+
+
+def _he_init(seed):
+    return keras.initializers.HeNormal(seed=seed)
+
+
+@keras.saving.register_keras_serializable(package="keras_colorizer")
+class EncoderUNetGenerator(Generator):
+    """An ImageNet encoder (`backbone`), its features at strides 2 to 32 feeding a slim U-Net decoder.
+
+    The gray L is turned into the encoder's RGB input inside the model
+    (`LightnessToRGB`), so the SavedModel and TFLite files include it. The
+    decoder starts from the stride-32 features (a 1x1 convolution to
+    `decoder_filters[0]`), and at strides 16, 8, 4 and 2 upsamples by 2
+    (bilinear), joins the encoder's features at that stride and applies a
+    3x3 convolution, norm and ReLU. A 3x3 convolution gives ab at stride 2,
+    upsampled (bilinear) to the input size and squashed by tanh: colour is
+    smooth, and the photo's own full-resolution L carries the detail.
+
+    The encoder's batch norm always runs in inference mode with its ImageNet
+    statistics (frozen): batches of a few crops would only corrupt them, and
+    replicas of a strategy then need no synchronization there.
+
+    Args:
+        backbone: an encoder of `models.backbones` (`"efficientnet_lite0"`,
+            `"mobilenet_v3_small"`, `"mobilenet_v3_large"`,
+            `"efficientnet_v2_b0"`, `"resnet50_v2"`, `"convnext_tiny"`).
+        weights: the encoder's starting weights: `"imagenet"`, None (random)
+            or the path of a weights file of the encoder alone. Loading a
+            saved generator rebuilds it without them (its own are loaded).
+        decoder_filters: filters of the decoder at strides 16, 8, 4 and 2.
+        norm: the decoder's normalization, `"batch"` or `"instance"`.
+        image_size: the side it trains at (photos are resized to it).
+        seed: seed of the decoder's initial weights.
+        synchronized_norm: the decoder's batch norm over the global batch
+            under a `tf.distribute` strategy (a training setting, not saved).
+
+    Example:
+    >>> generator = EncoderUNetGenerator("efficientnet_lite0", image_size=128)
+    >>> generator(np.zeros((1, 128, 128, 1))).shape
+    (1, 128, 128, 2)
+    """
+
+    def __init__(
+        self,
+        backbone="efficientnet_lite0",
+        weights="imagenet",
+        decoder_filters=(96, 64, 48, 32),
+        norm="batch",
+        image_size=None,
+        seed=None,
+        synchronized_norm=False,
+        name="generator",
+        **kwargs,
+    ):
+        from keras_colorizer.models.backbones import get_backbone, pretrained_model
+
+        spec = get_backbone(backbone)
+        check_choice("norm", norm, NORMS)
+        decoder_filters = tuple(check_int("decoder_filters", f, 1) for f in decoder_filters)
+        if len(decoder_filters) != len(DECODER_STRIDES):
+            raise ValueError(
+                f"decoder_filters needs one width per decoder stride {DECODER_STRIDES}. Received: decoder_filters={decoder_filters}"
+            )
+        seeds = LayerSeeds(seed)
+        bias = uses_bias(norm)
+
+        def conv(x, filters, kernel, name):
+            return keras.layers.Conv2D(filters, kernel, padding="same", use_bias=bias,
+                                       kernel_initializer=_he_init(seeds.next()), name=name)(x)
+
+        def conv_norm_relu(x, filters, kernel, name):
+            x = conv(x, filters, kernel, f"{name}_conv")
+            x = norm_layer(norm, f"{name}_norm", synchronized=synchronized_norm, seed=seeds.next())(x)
+            return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+        inputs = keras.Input(shape=(None, None, 1), name="l")
+        rgb = LightnessToRGB(spec.scale, spec.offset, name="to_rgb")(inputs)
+        encoder = spec.build(rgb, None)
+        features = {stride: _tap(encoder, how, layer) for stride, (how, layer) in spec.taps.items()}
+
+        x = conv_norm_relu(features[32], decoder_filters[0], 1, "dec32")
+        for stride, filters in zip(DECODER_STRIDES, decoder_filters):
+            x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{stride}_up")(x)
+            if stride in features:
+                x = keras.layers.Concatenate(name=f"dec{stride}_skip")([x, features[stride]])
+            x = conv_norm_relu(x, filters, 3, f"dec{stride}")
+        x = keras.layers.Conv2D(2, 3, padding="same", kernel_initializer=_he_init(seeds.next()), name="dec_ab_conv")(x)
+        x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="dec_ab_up")(x)
+        ab = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
+        super().__init__(inputs, ab, image_size=image_size, name=name, **kwargs)
+
+        self.backbone, self.weights_source, self.decoder_filters, self.norm = backbone, weights, decoder_filters, norm
+        self.seed = seed
+        self.synchronized_norm = bool(synchronized_norm)
+        # The encoder's layers this model uses (those past its last tap are left out of the graph).
+        used = {layer.name for layer in self.layers} - {"l", "to_rgb"}
+        self.encoder_layer_names = tuple(layer.name for layer in encoder.layers if layer.name in used)
+        for name_ in self.encoder_layer_names:
+            layer = self.get_layer(name_)
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False  # frozen: inference mode, ImageNet statistics
+        if weights is not None:
+            self._load_encoder(pretrained_model(backbone, weights))
+
+    def _load_encoder(self, pretrained):
+        """Copy the pretrained encoder's weights into this model's encoder layers, by layer name."""
+        by_name = {layer.name: layer for layer in pretrained.layers}
+        copied = 0
+        for name in self.encoder_layer_names:
+            source = by_name.get(name)
+            layer = self.get_layer(name)
+            if source is None or not layer.weights:
+                continue
+            layer.set_weights(source.get_weights())
+            copied += 1
+        if not copied:
+            raise ValueError(f"No encoder layer of {self.backbone} found in the pretrained model {pretrained.name}")
+
+    @property
+    def encoder_variables(self):
+        """The encoder's variables (fine-tuned at a lower learning rate, or frozen for a warm-up)."""
+        return [v for name in self.encoder_layer_names for v in self.get_layer(name).weights]
+
+    @property
+    def float_stem_layers(self):
+        """The input conversion: its range (0..255 scaled) and its uint8 gray input stay float in int8 files."""
+        return ("to_rgb",)
+
+    @classmethod
+    def size_multiple_for(cls, config):
+        return 32
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "backbone": self.backbone,
+            "weights": self.weights_source,
+            "decoder_filters": list(self.decoder_filters),
+            "norm": self.norm,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        # A saved generator brings its own weights: rebuilding it must not fetch ImageNet's again.
+        return cls(**{**config, "weights": None})
+
+
+def _tap(encoder, how, layer_name):
+    layer = encoder.get_layer(layer_name)
+    return layer.output if how == "out" else layer.input
