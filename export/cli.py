@@ -8,21 +8,11 @@ import sys
 
 import numpy as np
 
-from keras_colorizer.cli.common import fail, quiet_tensorflow
+from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet_tensorflow
 
 FORMATS = ("saved_model", "tflite")
 # TF Serving finds a model at <base>/<name>/<version>/: the name is one path segment, the version a positive integer.
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-def positive_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return number
 
 
 def model_name(value):
@@ -36,7 +26,7 @@ def model_name(value):
 def build_parser():
     from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m keras_colorizer.export",
         description="Export a trained generator: a SavedModel laid out for TensorFlow Serving and "
         "TFLite (LiteRT) files for phones, with a report of sizes, latency and agreement.",

@@ -1,5 +1,7 @@
 """Callbacks of a training run: checkpoints, sample grids, NaN guard, Ctrl-C, step limit."""
 
+import csv
+import io
 import math
 import os
 import signal
@@ -11,6 +13,8 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.checkpoint import save_checkpoint
+from keras_colorizer.config import write_text
+from keras_colorizer.crashpoints import reached
 from keras_colorizer.plots import draw_grid
 
 
@@ -65,8 +69,21 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 return
 
 
+class AbortRequested(KeyboardInterrupt):
+    """A second Ctrl-C: stop now, without saving (the last complete checkpoint stays)."""
+
+
+def _abort(signum, frame):
+    raise AbortRequested()
+
+
 class StopOnInterrupt(keras.callbacks.Callback):
-    """The first Ctrl-C finishes the current step, saves and stops; a second one aborts."""
+    """The first Ctrl-C finishes the current step, saves and stops; a second one aborts at once.
+
+    The abort raises `AbortRequested` wherever the process is, the save
+    included; a save cut short leaves only a temporary folder, which the
+    next save removes.
+    """
 
     def __init__(self, state):
         super().__init__()
@@ -75,7 +92,7 @@ class StopOnInterrupt(keras.callbacks.Callback):
 
     def _handle(self, signum, frame):
         self.state.interrupted = True
-        signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
+        signal.signal(signal.SIGINT, _abort)
         print("\nCtrl-C: finishing this step, saving a checkpoint and stopping (press again to abort).", flush=True)
 
     def on_train_begin(self, logs=None):
@@ -116,6 +133,45 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.state.step >= self.max_steps:
             self.model.stop_training = True
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """`history.csv`: one row per finished epoch, no gaps and no duplicates, whenever the process dies.
+
+    The row is written before the epoch's checkpoint (this callback must
+    come before `SaveCheckpoint`), and the whole file is rewritten under a
+    temporary name and renamed. A run resumed from the checkpoint of epoch
+    E keeps the rows of epochs before E and drops any written after it: a
+    kill between the row and the checkpoint leaves a row for an epoch that
+    is trained again, and it is replaced.
+    """
+
+    def __init__(self, path, first_epoch=0):
+        super().__init__()
+        self.path = path
+        self.first_epoch = int(first_epoch)
+        self.fields, self.rows = None, []
+
+    def on_train_begin(self, logs=None):
+        if self.first_epoch and os.path.isfile(self.path):
+            with open(self.path, newline="") as f:
+                reader = csv.DictReader(f)
+                self.fields = reader.fieldnames
+                self.rows = [row for row in reader if int(row["epoch"]) < self.first_epoch]
+        else:
+            self.rows = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
+        if self.fields is None:
+            self.fields = ["epoch"] + sorted(k for k in values if k != "epoch")
+        self.rows = [row for row in self.rows if int(row["epoch"]) < epoch] + [values]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=self.fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(self.path, out.getvalue())
+        reached("history-written")
 
 
 class SaveCheckpoint(keras.callbacks.Callback):

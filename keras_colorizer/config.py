@@ -123,6 +123,7 @@ class TrainOptions:
         if self.upsample not in UPSAMPLE_MODES:
             raise ValueError(f"--upsample must be one of {', '.join(UPSAMPLE_MODES)}. Received: {self.upsample!r}")
         check_image_size(self.image_size, self.generator, **self.generator_settings())
+        self._check_encoder_weights()
         from keras_colorizer.losses import GAN_MODES
 
         if self.gan_mode not in GAN_MODES:
@@ -147,6 +148,18 @@ class TrainOptions:
         if not 0 <= self.val_split < 1:
             raise ValueError(f"--val-split must be in [0, 1). Received: {self.val_split}")
         return self
+
+    def _check_encoder_weights(self):
+        from keras_colorizer.models.architectures import GENERATORS, family_arguments
+
+        family, fixed = GENERATORS[self.generator]
+        if "weights" not in family_arguments(family) or self.encoder_weights in ("imagenet", "none"):
+            return
+        if not os.path.isfile(self.encoder_weights):
+            raise ValueError(
+                f"{self.encoder_weights}: no such weights file for the {fixed['backbone']} encoder "
+                "(--encoder-weights takes imagenet, none or a weights file)"
+            )
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -175,10 +188,20 @@ FULL_RUN_HINT = (
 )
 
 
-def write_json(path, values):
-    """Write JSON to a temporary name and rename it, so a reader never sees half a file."""
+def write_text(path, text):
+    """Write a text file under a temporary name and rename it: a reader (or a crash) never sees half of it."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(values, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, values):
+    """Write JSON atomically (`write_text`)."""
+    write_text(path, json.dumps(values, indent=2, sort_keys=True) + "\n")

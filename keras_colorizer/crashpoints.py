@@ -1,15 +1,19 @@
-"""Named points where the crash tests kill the process, as `kill -9` would at that moment.
+"""Named points where the crash tests stop the process, as `kill -9` or a slow disk would there.
 
-Set `KERAS_COLORIZER_KILL_AT=<point>` and the process sends itself SIGKILL
-when it reaches that point: no handler runs, no file is closed, exactly
-like a machine that dies there. Unset (always, outside the tests) this does
+`KERAS_COLORIZER_KILL_AT=<point>[:<n>]` makes the process send itself
+SIGKILL the n-th time (default: the first) it reaches the point: no handler
+runs, no file is closed, exactly like a machine that dies there.
+`KERAS_COLORIZER_PAUSE_AT=<point>` makes it sleep there for a minute (to
+send it signals mid-save). Unset, always outside the tests, this does
 nothing. The points are listed in `POINTS`.
 """
 
 import os
 import signal
+import time
 
-ENV = "KERAS_COLORIZER_KILL_AT"
+KILL_ENV = "KERAS_COLORIZER_KILL_AT"
+PAUSE_ENV = "KERAS_COLORIZER_PAUSE_AT"
 POINTS = (
     "checkpoint-written",  # the new checkpoint is complete under its temporary name
     "checkpoint-renamed",  # the new checkpoint has its name; older ones not yet pruned
@@ -19,9 +23,17 @@ POINTS = (
     "export-aside",  # the old export has been renamed aside, the new one not yet in place
     "export-swapped",  # the new export is in place, the old one not yet deleted
 )
+_reached = {}
 
 
 def reached(point):
-    """Kill this process now if the tests asked for it at `point`."""
-    if os.environ.get(ENV) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Kill or pause this process here if the tests asked for it at `point`."""
+    kill = os.environ.get(KILL_ENV)
+    if kill:
+        name, _, nth = kill.partition(":")
+        if name == point:
+            _reached[point] = _reached.get(point, 0) + 1
+            if _reached[point] == int(nth or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(PAUSE_ENV) == point:
+        time.sleep(60)

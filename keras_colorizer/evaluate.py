@@ -82,9 +82,20 @@ def evaluate(model, data, out, grid_photos=6, verbose=True):
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.plots import draw_grid, draw_score_plot
 
+    from keras_colorizer.data.kaggle import is_kaggle_layout
+    from keras_colorizer.errors import UserError
+
     colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model)
+    if os.path.isdir(data) and is_kaggle_layout(data):
+        raise UserError(
+            f"{data}: is the Kaggle .npy layout; evaluate takes a folder of colour photos (export some with their "
+            "original colours, or evaluate on ../shared/data/dev)"
+        )
     photos = PhotoFolder(data)
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the results there ({error.strerror or error}); choose another --out") from None
     rows, grid = [], []
     progress = keras.utils.Progbar(len(photos), unit_name="photo", verbose=1 if verbose else 0)
     with open(os.path.join(out, "scores.csv"), "w", newline="") as f:

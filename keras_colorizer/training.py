@@ -14,6 +14,7 @@ from keras_colorizer import data as data_lib
 from keras_colorizer import distribute
 from keras_colorizer.callbacks import (
     CountSteps,
+    HistoryCSV,
     RunState,
     SampleGrid,
     SaveCheckpoint,
@@ -22,7 +23,7 @@ from keras_colorizer.callbacks import (
     StopOnNonFinite,
     WarmUpSchedule,
 )
-from keras_colorizer.checkpoint import find_checkpoint, read_state, restore_checkpoint
+from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state, restore_checkpoint
 from keras_colorizer.config import RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.assemble import build_model
 
@@ -48,11 +49,25 @@ def new_run_dir(out, name=None):
     path, n = os.path.join(out, base), 1
     while os.path.exists(path):
         if name:
-            raise ValueError(f"{path}: a run with this name exists; pick another --name or continue it with --resume {path}")
+            raise OptionError(f"{path}: a run with this name exists; pick another --name or continue it with --resume {path}")
         n += 1
         path = os.path.join(out, f"{base}_{n}")
-    os.makedirs(path)
+    try:
+        os.makedirs(path)
+    except OSError as error:
+        raise OptionError(f"{path}: cannot create the run folder there ({error.strerror or error}); choose another --out") from None
     return path
+
+
+def _unstarted_run(path):
+    """True for a run folder that stopped before its first checkpoint (options.json, no checkpoint)."""
+    if not os.path.isfile(os.path.join(os.fspath(path), "options.json")):
+        return False
+    try:
+        find_checkpoint(path)
+    except CheckpointError:
+        return True
+    return False
 
 
 def resolve_steps_per_epoch(options, n_train):
@@ -75,10 +90,8 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     Returns:
         A `RunResult`.
     """
-    start_step, checkpoint = 0, None
+    start_step, checkpoint, run_dir = 0, None, None
     if resume is not None:
-        checkpoint = find_checkpoint(resume)
-        state = read_state(checkpoint)
         if options is not None:
             raise ValueError("train(): give options for a new run or resume=RUN (with changes), not both")
         changes = dict(changes or {})
@@ -89,21 +102,30 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
                 f"{', '.join('--' + k.replace('_', '-') for k in RUNTIME_OPTIONS)} may be given. "
                 f"Received: {', '.join('--' + k.replace('_', '-') for k in fixed)}"
             )
-        options = dataclasses.replace(TrainOptions.from_dict(state["options"]), **changes)
-        start_step = state["step"]
+        if _unstarted_run(resume):
+            # Killed before its first checkpoint: start it again, in its folder, from its saved options.
+            run_dir = os.path.abspath(resume)
+            saved = TrainOptions.load(os.path.join(run_dir, "options.json"))
+            print(f"{run_dir} stopped before its first checkpoint; starting it again from its saved options.", flush=True)
+        else:
+            checkpoint = find_checkpoint(resume)
+            state = read_state(checkpoint)
+            saved, start_step = TrainOptions.from_dict(state["options"]), state["step"]
+            run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
+        options = dataclasses.replace(saved, **changes)
     options = (options or TrainOptions()).validate()
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
     placement = distribute.place(options)
     previous_policy = keras.config.dtype_policy()
     distribute.set_precision(options.precision)
     try:
-        return _train(options, placement, checkpoint, start_step, max_steps, verbose, extra_callbacks)
+        return _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbose, extra_callbacks)
     finally:
         keras.config.set_dtype_policy(previous_policy)
         placement.release()
 
 
-def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra_callbacks):
+def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbose, extra_callbacks):
     source = data_lib.open_source(
         options.data,
         cache_short_side=data_lib.load_size(options.image_size, options.jitter),
@@ -113,12 +135,12 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
     train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
-    run_dir = _run_folder(options, placement, checkpoint)
-    options.save(os.path.join(run_dir, "options.json"))
-    _announce(options, placement, source, train_idx, val_idx, run_dir)
-
     with placement.scope():
         model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
+    # The run folder once everything that can fail on a user's input has passed: a refused run leaves nothing.
+    run_dir = _run_folder(options, placement, run_dir)
+    options.save(os.path.join(run_dir, "options.json"))
+    _announce(options, placement, source, train_idx, val_idx, run_dir)
     if checkpoint is not None:
         restore_checkpoint(model, checkpoint)
         print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
@@ -131,7 +153,7 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
     initial_epoch = start_step // steps_per_epoch
     callbacks = _callbacks(
         options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch,
-        stop_at=min(total_steps, max_steps or total_steps), resumed=checkpoint is not None,
+        stop_at=min(total_steps, max_steps or total_steps),
     )
     history = model.fit(
         train_ds,
@@ -156,15 +178,13 @@ def _train(options, placement, checkpoint, start_step, max_steps, verbose, extra
     )
 
 
-def _run_folder(options, placement, checkpoint):
+def _run_folder(options, placement, run_dir):
     """The run's folder: the resumed one, a new one, or (workers other than the chief) a scratch folder."""
     if not placement.is_chief:
         # Other workers of a multi-worker run train in step with the chief;
         # only the chief writes the run folder.
         return tempfile.mkdtemp(prefix="keras_colorizer_worker_")
-    if checkpoint is not None:
-        return os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
-    return new_run_dir(options.out, options.name)
+    return run_dir or new_run_dir(options.out, options.name)
 
 
 def _announce(options, placement, source, train_idx, val_idx, run_dir):
@@ -202,7 +222,7 @@ def _datasets(options, placement, source, train_idx, val_idx, start_step):
     return train_ds, val_ds
 
 
-def _callbacks(options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch, stop_at, resumed):
+def _callbacks(options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch, stop_at):
     """Step counting, the stops (NaN, Ctrl-C, step limit), the L1 warm-up; on the chief, what writes the run folder."""
     callbacks = [
         CountSteps(state, steps_per_epoch, state.step // steps_per_epoch),
@@ -218,6 +238,7 @@ def _callbacks(options, placement, source, train_idx, val_idx, run_dir, state, s
     sample_names = [source.name(i) + ("" if i in val_idx else " (train)") for i in sample_idx]
     log_dir = os.path.join(run_dir, "logs")
     return callbacks + [
+        HistoryCSV(os.path.join(run_dir, "history.csv"), first_epoch=state.step // steps_per_epoch),
         SaveCheckpoint(run_dir, options.to_dict(), state, steps_per_epoch),
         SampleGrid(
             data_lib.load_crops(source, sample_idx, options.image_size),
@@ -227,6 +248,5 @@ def _callbacks(options, placement, source, train_idx, val_idx, run_dir, state, s
             names=sample_names,
             state=state,
         ),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=resumed),
         keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False, update_freq="epoch"),
     ]

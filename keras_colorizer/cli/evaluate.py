@@ -1,21 +1,15 @@
 """`python -m keras_colorizer.evaluate --model M --data DIR --out DIR`: score a colorizer against colour photos."""
 
-import argparse
 import os
 import sys
 
-from keras_colorizer.cli.common import fail, quiet_tensorflow
+from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet_tensorflow
 
 
-def positive_int(value):
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return number
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m keras_colorizer.evaluate",
         description="Score a colorizer against colour photos (PSNR, SSIM, CIEDE2000, colourfulness), "
         "with a gray baseline; writes scores.csv, summary.json, grid.png and scores.png.",

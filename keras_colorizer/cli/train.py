@@ -5,7 +5,7 @@ import dataclasses
 import sys
 from typing import Optional
 
-from keras_colorizer.cli.common import fail, quiet_tensorflow
+from keras_colorizer.cli.common import ArgumentParser, fail, quiet_tensorflow
 from keras_colorizer.config import FULL_RUN_HINT, TrainOptions
 
 EXIT_DIVERGED = 1
@@ -13,7 +13,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="train.py",
         description=(
             "Train a pix2pix colorizer (U-Net generator + 70x70 PatchGAN) that predicts the a, b "
@@ -89,6 +89,9 @@ def main(argv=None):
             result = train(options.validate(), verbose=2 if args.quiet else "auto")
     except UserError as error:
         return fail(error)
+    except KeyboardInterrupt:
+        print("\nAborted. The last complete checkpoint (if any) is kept; continue with --resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if result.diverged:
         kept = f"the last good checkpoint is {result.checkpoint}" if result.checkpoint else "no checkpoint was saved"
         print(f"error: training diverged ({result.diverged}); stopped, {kept}.", file=sys.stderr)

@@ -12,11 +12,14 @@ log = logging.getLogger(__name__)
 
 
 def find_image_files(folder):
-    """Every file under `folder` with a photo extension, sorted."""
+    """Every regular file under `folder` with a photo extension, sorted (a FIFO or device would block a reader)."""
     found = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
-        found.extend(os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS))
+        found.extend(
+            path for path in (os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS))
+            if os.path.isfile(path)
+        )
     return found
 
 

@@ -40,8 +40,9 @@ def _open_npy(path):
                 "(pickles are refused: loading one can run arbitrary code)"
             ) from None
         raise DataError(f"{path}: not a readable .npy array ({error})") from None
-    except OSError as error:
-        raise DataError(f"{path}: not a readable .npy array ({error})") from None
+    except (OSError, EOFError) as error:
+        reason = "the file is empty" if os.path.getsize(path) == 0 else error
+        raise DataError(f"{path}: not a readable .npy array ({reason})") from None
 
 
 def _find_ab_files(root):

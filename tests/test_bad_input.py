@@ -1,0 +1,168 @@
+"""Bad input to every command: one line naming the file or value, exit code 2, nothing changed on disk.
+
+The commands run in this process (their `main(argv)`), so the table stays
+fast; `tests/test_cli.py` runs a few of the same as real subprocesses.
+"""
+
+import importlib
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import real_crops, write_kaggle_layout
+
+TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
+        "--epochs", "1", "--steps-per-epoch", "1"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, trained_run):
+    """Files the cases point at: photos, a gray-only folder, Kaggle layouts, a file, an existing run."""
+    root = tmp_path_factory.mktemp("world")
+    os.makedirs(root / "photos")
+    for i, crop in enumerate(real_crops(2, 64)):
+        Image.fromarray(crop).save(root / "photos" / f"p{i}.png")
+    os.makedirs(root / "gray")
+    Image.fromarray(np.full((64, 64), 90, np.uint8)).save(root / "gray" / "g.png")
+    os.makedirs(root / "empty")
+    (root / "a_file.txt").write_text("not a folder")
+    write_kaggle_layout(root / "kaggle", counts=(1, 1, 1))
+    write_kaggle_layout(root / "kaggle0", counts=(1, 1, 1))
+    (root / "kaggle0" / "l" / "gray_scale.npy").write_bytes(b"")
+    write_kaggle_layout(root / "mismatch", counts=(2, 1, 1))
+    np.save(root / "mismatch" / "l" / "gray_scale.npy", np.zeros((3, 224, 224), np.uint8))
+    (root / "fake.tflite").write_bytes(b"not a flatbuffer")
+    os.makedirs(root / "runs" / "taken")
+    (root / "runs" / "taken" / "options.json").write_text("{}")
+    os.makedirs(root / "exported")
+    return {"root": root, "run": trained_run.run_dir}
+
+
+def _cases():
+    train, colorize, evaluate, export = (
+        "keras_colorizer.cli.train", "keras_colorizer.cli.colorize", "keras_colorizer.cli.evaluate", "keras_colorizer.export.cli"
+    )
+    out = ["--out", "{root}/runs"]
+    cases = [
+        # train.py: option values
+        (train, [*TINY, "--epochs", "0", *out], "--epochs must be at least 1. Received: 0"),
+        (train, [*TINY, "--batch-size", "-1", *out], "--batch-size must be at least 1. Received: -1"),
+        (train, [*TINY, "--image-size", "100", *out], "Image size 100 does not suit"),
+        (train, [*TINY, "--generator", "unet_512", *out], "Received: 'unet_512'"),
+        (train, [*TINY, "--norm", "layer", *out], "--norm must be one of batch, instance. Received: 'layer'"),
+        (train, [*TINY, "--upsample", "cubic", *out], "Received: 'cubic'"),
+        (train, [*TINY, "--gan-mode", "wgan", *out], "Received: 'wgan'"),
+        (train, [*TINY, "--dropout", "1.5", *out], "--dropout must be in [0, 1). Received: 1.5"),
+        (train, [*TINY, "--lr", "0", *out], "lr=0.0"),
+        (train, [*TINY, "--beta1", "1.0", *out], "beta1=1.0"),
+        (train, [*TINY, "--val-split", "1.0", *out], "--val-split must be in [0, 1). Received: 1.0"),
+        (train, [*TINY, "--pretrain-epochs", "3", *out], "--pretrain-epochs must be between 0 and --epochs (1). Received: 3"),
+        (train, [*TINY, "--decay-epochs", "5", *out], "--decay-epochs must be between 0 and --epochs (1). Received: 5"),
+        (train, [*TINY, "--precision", "float8", *out], "Received: 'float8'"),
+        (train, [*TINY, "--strategy", "tpu", *out], "Received: 'tpu'"),
+        (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
+        (train, [*TINY, "--freeze-encoder-epochs", "9", *out], "--freeze-encoder-epochs must be between 0 and --epochs (1). Received: 9"),
+        (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
+        (train, [*TINY, "--generator", "mobilenet_v3_small_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
+         "no.weights.h5: no such weights file"),
+        # train.py: data and folders
+        (train, [*TINY, "--data", "{root}/missing", *out], "missing: no such file or folder"),
+        (train, [*TINY, "--data", "{root}/a_file.txt", *out], "a_file.txt: is a file"),
+        (train, [*TINY, "--data", "{root}/empty", *out], "empty: no photos found"),
+        (train, [*TINY, "--data", "{root}/gray", *out], "gray: no usable colour photo among 1 file(s)"),
+        (train, [*TINY, "--data", "{root}/kaggle0", *out], "gray_scale.npy: not a readable .npy array (the file is empty)"),
+        (train, [*TINY, "--data", "{root}/mismatch", *out], "holds 3 L images but the ab files hold 4"),
+        (train, [*TINY, "--out", "{root}/runs", "--name", "taken"], "taken: a run with this name exists"),
+        (train, [*TINY, "--out", "{root}/a_file.txt/runs"], "cannot create the run folder there"),
+        (train, ["--resume", "{root}/missing"], "missing: no such run or checkpoint"),
+        (train, ["--resume", "{root}/empty"], "empty: holds no checkpoint"),
+        (train, ["--resume", "{run}", "--lr", "0.1"], "Received: --lr"),
+        # colorize
+        (colorize, ["{root}/missing.png", "--model", "{run}", "--out", "{root}/c"], "missing.png: no such photo or folder"),
+        (colorize, ["{root}/empty", "--model", "{run}", "--out", "{root}/c"], "empty: no photos found in this folder"),
+        (colorize, ["{root}/photos", "--model", "{root}/missing", "--out", "{root}/c"], "missing: no such run or checkpoint"),
+        (colorize, ["{root}/photos", "--model", "{root}/fake.tflite", "--out", "{root}/c"], "fake.tflite: not a colorizer TFLite file"),
+        (colorize, ["{root}/photos", "--model", "{run}", "--out", "{root}/a_file.txt/c"], "cannot write there"),
+        (colorize, ["{root}/photos", "--out", "{root}/c"], "the following arguments are required: --model"),
+        # evaluate
+        (evaluate, ["--model", "{run}", "--data", "{root}/photos", "--out", "{root}/e", "--grid-photos", "0"],
+         "argument --grid-photos: expected a positive integer, got 0"),
+        (evaluate, ["--model", "{run}", "--data", "{root}/kaggle", "--out", "{root}/e"], "kaggle: is the Kaggle .npy layout"),
+        (evaluate, ["--model", "{run}", "--data", "{root}/empty", "--out", "{root}/e"], "empty: no photos found"),
+        (evaluate, ["--model", "{root}/missing", "--data", "{root}/photos", "--out", "{root}/e"], "missing: no such run or checkpoint"),
+        (evaluate, ["--model", "{run}", "--data", "{root}/photos", "--out", "{root}/a_file.txt/e"], "cannot write the results there"),
+        (evaluate, ["--model", "{root}/fake.tflite", "--data", "{root}/photos", "--out", "{root}/e"], "not a colorizer TFLite file"),
+        # export
+        (export, ["{run}", "--out", "{root}/x", "--calibration-crops", "0"], "argument --calibration-crops: expected a positive integer, got 0"),
+        (export, ["{run}", "--out", "{root}/x", "--eval-crops", "0"], "argument --eval-crops: expected a positive integer, got 0"),
+        (export, ["{run}", "--out", "{root}/x", "--model-name", "../../x"], "argument --model-name: expected one path segment"),
+        (export, ["{run}", "--out", "{root}/x", "--model-name", ""], "argument --model-name: expected one path segment"),
+        (export, ["{run}", "--out", "{root}/x", "--version", "-1"], "argument --version: expected a positive integer, got -1"),
+        (export, ["{run}", "--out", "{root}/x", "--version", "v2"], "argument --version: expected a positive integer, got 'v2'"),
+        (export, ["{run}", "--out", "{root}/x", "--variants", "int4"], "--variants 'int4': expected a comma-separated list"),
+        (export, ["{run}", "--out", "{root}/x", "--formats", "onnx"], "--formats 'onnx': expected a comma-separated list"),
+        (export, ["{run}", "--out", "{root}/x", "--size", "100"], "--size: Image size 100 does not suit"),
+        (export, ["{run}", "--out", "{root}/exported"], "exported: exists; choose another --out or pass --overwrite"),
+        (export, ["{run}", "--out", "{root}/a_file.txt/x", "--formats", "saved_model"], "cannot write the export there"),
+        (export, ["{root}/missing", "--out", "{root}/x"], "missing: no such run or checkpoint"),
+    ]
+    return [pytest.param(module, argv, message, id=f"{module.split('.')[-1]}-{i}") for i, (module, argv, message) in enumerate(cases)]
+
+
+def _snapshot(root):
+    return {
+        os.path.join(folder, name): os.stat(os.path.join(folder, name)).st_mtime_ns
+        for folder, dirs, files in os.walk(root) for name in files + dirs
+    }
+
+
+@pytest.mark.parametrize("module,argv,message", _cases())
+def test_bad_input_is_one_line_and_exit_code_2(world, module, argv, message, capsys):
+    root, run = str(world["root"]), str(world["run"])
+    argv = [a.format(root=root, run=run) for a in argv]
+    before = _snapshot(root)
+    main = importlib.import_module(module).main
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse
+        code = stop.code
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code == 2, captured.err[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err[-2000:]
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in captured.err + captured.out
+    assert _snapshot(root) == before  # nothing created, changed or removed
+
+
+@pytest.fixture(scope="module")
+def serving(trained_run, tmp_path_factory):
+    import tensorflow as tf
+
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.saved_model import write_saved_model
+
+    generator, _, _ = load_float32_generator(trained_run.run_dir)
+    folder = tmp_path_factory.mktemp("serving") / "1"
+    write_saved_model(generator, generator.image_size, str(folder))
+    return tf.saved_model.load(str(folder)).signatures
+
+
+@pytest.mark.parametrize(
+    "signature,inputs,message",
+    [
+        ("serving_default", lambda tf: {"images": tf.zeros([0, 8, 8, 3], tf.uint8)}, "the batch is empty"),
+        ("serving_default", lambda tf: {"images": tf.zeros([1, 0, 8, 3], tf.uint8)}, "zero height or width"),
+        ("serving_default", lambda tf: {"images": tf.zeros([1, 8, 8, 5], tf.uint8)}, "more than 4 channels"),
+        ("serving_default", lambda tf: {"images": tf.zeros([1, 8, 8, 0], tf.uint8)}, "0 channels"),
+        ("colorize_bytes", lambda tf: {"image_bytes": tf.constant([b"not an image"])}, "Unknown image file format"),
+    ],
+    ids=["empty-batch", "zero-width", "five-channels", "no-channels", "not-an-image"],
+)
+def test_malformed_requests_fail_with_invalid_argument_and_a_message(serving, signature, inputs, message):
+    import tensorflow as tf
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        serving[signature](**inputs(tf))
