@@ -158,19 +158,33 @@ def quantize_network(calibrated, variant, network_name, float_layers=()):
     quantize-dequantize pair on the gray image's L, which feeds both the
     network and the colour ops. `float_layers` are the generator's own
     `float_stem_layers`: the layers where 8 bits cost the most accuracy
-    (docs/benchmarks.md measures why for the U-Net's first layer).
+    (docs/benchmarks.md measures why for the U-Net's first layer, and for
+    the encoder family's gray-to-RGB conversion). Their tensors are
+    denylisted; those read only by other float ops also lose their range,
+    for the same reason as the colour ops (the quantizer otherwise rounds
+    them to 8 bits between two float ops).
     """
     flatbuffer_utils, _ = tflite_flatbuffers()
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
     float_nodes = []
     for subgraph in model.subgraphs:
-        for tensor in subgraph.tensors:
-            name = tensor.name.decode()
-            if not (f"{network_name}/" in name or name.startswith(network_name)):
+        def is_float(index):
+            name = subgraph.tensors[index].name.decode()
+            inside = f"{network_name}/" in name or name.startswith(network_name)
+            return not inside or any(f"/{layer}" in name for layer in float_layers)
+
+        consumers = {}
+        for operator in subgraph.operators:
+            for index in operator.inputs if operator.inputs is not None else []:
+                if index >= 0:
+                    consumers.setdefault(index, []).append(operator)
+        for index, tensor in enumerate(subgraph.tensors):
+            if not is_float(index):
+                continue
+            float_nodes.append(tensor.name.decode())
+            readers = consumers.get(index, [])
+            if all(is_float(out) for op in readers for out in (op.outputs if op.outputs is not None else [])):
                 tensor.quantization = None  # no calibrated range: no quantize-dequantize pair on it
-                float_nodes.append(name)
-            elif any(f"/{layer}" in name for layer in float_layers):
-                float_nodes.append(name)
     stripped = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
     return quantize_calibrated(stripped, variant, sorted(set(filter(None, float_nodes))))
 

@@ -132,8 +132,10 @@ class EncoderUNetGenerator(Generator):
 
     @property
     def float_stem_layers(self):
-        """The input conversion: its range (0..255 scaled) and its uint8 gray input stay float in int8 files."""
-        return ("to_rgb",)
+        """Kept float in int8 files: the gray-to-RGB conversion (powers, no int8 kernels) and the encoder's stem."""
+        from keras_colorizer.models.backbones import get_backbone
+
+        return ("to_rgb",) + tuple(get_backbone(self.backbone).float_stem_layers)
 
     @classmethod
     def size_multiple_for(cls, config):
