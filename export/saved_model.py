@@ -15,7 +15,10 @@ def write_saved_model(generator, image_size, folder):
     23553), so the folder is about the size of the float32 weights.
     """
     module = ServingModule(generator, image_size)
-    tf.saved_model.save(module, folder, signatures=module.signatures())
+    # Without the gradients of custom-gradient ops (swish in EfficientNetV2): inference needs none,
+    # and saving them fails ("invalid capture ... when saving custom gradients").
+    options = tf.saved_model.SaveOptions(experimental_custom_gradients=False)
+    tf.saved_model.save(module, folder, signatures=module.signatures(), options=options)
     return folder
 
 

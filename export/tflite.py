@@ -222,7 +222,10 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
     written = {}
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "mobile")
-        tf.saved_model.save(module, saved, signatures={"colorize": module.colorize, "predict_ab": module.predict_ab})
+        tf.saved_model.save(
+            module, saved, signatures={"colorize": module.colorize, "predict_ab": module.predict_ab},
+            options=tf.saved_model.SaveOptions(experimental_custom_gradients=False),
+        )
         for variant in variants:
             progress(f"[tflite] converting {variant} ...")
             if variant == "int16x8":

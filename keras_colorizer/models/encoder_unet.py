@@ -109,21 +109,7 @@ class EncoderUNetGenerator(Generator):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # frozen: inference mode, ImageNet statistics
         if weights is not None:
-            self._load_encoder(pretrained_model(backbone, weights))
-
-    def _load_encoder(self, pretrained):
-        """Copy the pretrained encoder's weights into this model's encoder layers, by layer name."""
-        by_name = {layer.name: layer for layer in pretrained.layers}
-        copied = 0
-        for name in self.encoder_layer_names:
-            source = by_name.get(name)
-            layer = self.get_layer(name)
-            if source is None or not layer.weights:
-                continue
-            layer.set_weights(source.get_weights())
-            copied += 1
-        if not copied:
-            raise ValueError(f"No encoder layer of {self.backbone} found in the pretrained model {pretrained.name}")
+            _copy_weights(pretrained_model(backbone, weights), encoder, set(self.encoder_layer_names))
 
     @property
     def encoder_variables(self):
@@ -158,5 +144,28 @@ class EncoderUNetGenerator(Generator):
 
 
 def _tap(encoder, how, layer_name):
+    if how == "output":
+        return encoder.output
     layer = encoder.get_layer(layer_name)
     return layer.output if how == "out" else layer.input
+
+
+def _copy_weights(pretrained, encoder, used):
+    """Copy a pretrained encoder's weights into the same encoder built in the generator, layer by layer.
+
+    Both are built by the same code, so their layers with weights come in
+    the same order (the pretrained one may have more after them: a
+    classifier head, layers past the generator's last tap); names are not
+    compared, as Keras numbers unnamed layers per process.
+    """
+    copied = 0
+    sources = [layer for layer in pretrained.layers if layer.weights]
+    targets = [layer for layer in encoder.layers if layer.weights and layer.name in used]
+    for source, layer in zip(sources, targets):
+        values = source.get_weights()
+        if [v.shape for v in values] != [tuple(w.shape) for w in layer.weights]:
+            raise ValueError(f"{pretrained.name}: layer {source.name} does not match {layer.name} of the encoder")
+        layer.set_weights(values)
+        copied += 1
+    if not copied:
+        raise ValueError(f"No encoder layer found in the pretrained model {pretrained.name}")

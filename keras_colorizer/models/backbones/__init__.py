@@ -24,7 +24,7 @@ class Backbone:
     build: Callable  # (input tensor, weights) -> a keras.Model on that tensor (no classifier head)
     scale: float
     offset: float
-    taps: Dict[int, Tuple[str, str]]  # stride -> ("out" | "in", layer name)
+    taps: Dict[int, Tuple[str, str]]  # stride -> ("out" | "in", layer name), or ("output", None): the model's output
     float_stem_layers: Tuple[str, ...] = ()
 
 
@@ -46,7 +46,7 @@ def _applications():
     return {
         "mobilenet_v3_small": Backbone(
             _application(apps.MobileNetV3Small, include_preprocessing=True), 1.0, 0.0,
-            {2: ("out", "activation"), 4: ("out", "expanded_conv_project_bn"), 8: ("out", "expanded_conv_2_add"),
+            {2: ("out", "conv_bn"), 4: ("out", "expanded_conv_project_bn"), 8: ("out", "expanded_conv_2_add"),
              16: ("out", "expanded_conv_7_add"), 32: ("out", "expanded_conv_10_add")},
         ),
         "mobilenet_v3_large": Backbone(
@@ -67,7 +67,7 @@ def _applications():
         "convnext_tiny": Backbone(
             _application(apps.ConvNeXtTiny, include_preprocessing=True), 1.0, 0.0,
             {4: ("in", "convnext_tiny_downsampling_block_0"), 8: ("in", "convnext_tiny_downsampling_block_1"),
-             16: ("in", "convnext_tiny_downsampling_block_2"), 32: ("out", "layer_normalization")},
+             16: ("in", "convnext_tiny_downsampling_block_2"), 32: ("output", None)},
         ),
     }
 
