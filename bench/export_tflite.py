@@ -23,7 +23,7 @@ import tempfile
 import time
 
 import numpy as np
-from common import REPO, SHARED, report
+from common import REFERENCE_LEVELS, REPO, SHARED, report
 
 from keras_colorizer.export.report import litert_latency_ms
 
@@ -67,7 +67,8 @@ def main():
     with open(os.path.join(args.out, "report.json")) as f:
         rows = json.load(f)
     variants = {row["artifact"].split("colorizer_")[-1].replace(".tflite", ""): row for row in rows if row["artifact"].endswith(".tflite")}
-    torch_ms = torch_inference_ms(args.size, {"unet_256": 8, "unet_128": 7}[args.generator])
+    # The PyTorch reference is the pix2pix U-Net: timed only beside a U-Net generator.
+    torch_ms = torch_inference_ms(args.size, REFERENCE_LEVELS[args.generator]) if args.generator in REFERENCE_LEVELS else None
     result = {
         "generator": args.generator,
         "size": args.size,

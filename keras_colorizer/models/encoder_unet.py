@@ -93,7 +93,10 @@ class EncoderUNetGenerator(Generator):
             if stride in features:
                 x = keras.layers.Concatenate(name=f"dec{stride}_skip")([x, features[stride]])
             x = conv_norm_relu(x, filters, 3, f"dec{stride}")
-        x = keras.layers.Conv2D(2, 3, padding="same", kernel_initializer=_he_init(seeds.next()), name="dec_ab_conv")(x)
+        # Small initial weights: ab starts near 0 (gray). With He's initialisation the tanh began saturated
+        # (loud colours, vanishing gradients) and L1 fell several times slower (docs/quality.md).
+        ab_init = keras.initializers.RandomNormal(0.0, 1e-3, seed=seeds.next())
+        x = keras.layers.Conv2D(2, 3, padding="same", kernel_initializer=ab_init, name="dec_ab_conv")(x)
         x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="dec_ab_up")(x)
         ab = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
         super().__init__(inputs, ab, image_size=image_size, name=name, **kwargs)
