@@ -226,7 +226,7 @@ def test_keras_applications_backbone_builds_trains_a_step_and_exports(backbone, 
     encoder.save_weights(weights)
 
     options = tiny_options(tmp_path, name=backbone, generator=f"{backbone}_unet", encoder_weights=str(weights),
-                           steps_per_epoch=1)
+                           steps_per_epoch=1, image_size=32)  # the smallest side a stride-32 encoder takes
     result = train(options, verbose=0)
     assert result.steps == 1
     first = encoder.trainable_variables[0]
@@ -235,7 +235,7 @@ def test_keras_applications_backbone_builds_trains_a_step_and_exports(backbone, 
     from keras_colorizer.export.cli import main as export
 
     out = tmp_path / "export"
-    code = export([result.run_dir, "--out", str(out), "--size", "64", "--formats", "tflite", "--variants", "float32",
+    code = export([result.run_dir, "--out", str(out), "--size", "32", "--formats", "tflite", "--variants", "float32",
                    "--calibration-crops", "2", "--eval-crops", "2"])
     assert code == 0
     row = next(r for r in json.loads((out / "report.json").read_text()) if r["artifact"].endswith("float32.tflite"))
@@ -263,3 +263,26 @@ def test_train_py_with_a_missing_encoder_weights_file_exits_2(tmp_path):
     assert result.returncode == 2, result.stderr[-2000:]
     errors = error_lines(result.stderr)
     assert len(errors) == 1 and "none.h5: no such weights file for the mobilenet_v3_small encoder" in errors[0]
+
+
+def test_lite0_trains_and_resumes_under_jax_and_mirrors_like_one_device(tmp_path):
+    """The other backend and a strategy: JAX trains and resumes it; two CPU replicas update like one device."""
+    from tests.test_distribute import TINY, finish, start_worker, weights
+    from tests.test_training_modes import optimizer_values, run_jax_worker
+
+    options = dict(TINY, generator="efficientnet_lite0_unet", out=str(tmp_path / "jax"))
+    first = run_jax_worker(tmp_path, "first", "--options", json.dumps(options), "--max-steps", "2")
+    resumed = run_jax_worker(tmp_path, "resumed", "--resume", str(first["run_dir"]))
+    assert str(first["backend"]) == "jax" and int(resumed["steps_taken"]) == 3
+    (iterations,) = optimizer_values(resumed, "g", "iteration")
+    assert int(iterations) == 3
+
+    runs = {}
+    for strategy in ("mirrored", "none"):
+        run = dict(TINY, generator="efficientnet_lite0_unet", out=str(tmp_path / strategy), strategy=strategy)
+        runs[strategy], _ = finish(*start_worker(tmp_path, strategy, run, logical_cpus=2))
+    a, b = weights(runs["mirrored"]), weights(runs["none"])
+    assert a.keys() == b.keys() and len(a) > 100
+    for key in a:
+        # rtol: the decoder's moving variances reach 5-18, and replicas sum their statistics in another order.
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-5, err_msg=key)
