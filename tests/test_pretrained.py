@@ -265,17 +265,18 @@ def test_train_py_with_a_missing_encoder_weights_file_exits_2(tmp_path):
     assert len(errors) == 1 and "none.h5: no such weights file for the mobilenet_v3_small encoder" in errors[0]
 
 
-def test_lite0_trains_and_resumes_under_jax_and_mirrors_like_one_device(tmp_path):
-    """The other backend and a strategy: JAX trains and resumes it; two CPU replicas update like one device."""
+def test_lite0_trains_under_jax_and_mirrors_like_one_device(tmp_path):
+    """The other backend and a strategy: JAX trains it (both optimizers step; resuming under JAX is
+    the same code for every family, tests/test_training_modes.py); two CPU replicas update like one device."""
     from tests.test_distribute import TINY, finish, start_worker, weights
     from tests.test_training_modes import optimizer_values, run_jax_worker
 
     options = dict(TINY, generator="efficientnet_lite0_unet", out=str(tmp_path / "jax"))
-    first = run_jax_worker(tmp_path, "first", "--options", json.dumps(options), "--max-steps", "2")
-    resumed = run_jax_worker(tmp_path, "resumed", "--resume", str(first["run_dir"]))
-    assert str(first["backend"]) == "jax" and int(resumed["steps_taken"]) == 3
-    (iterations,) = optimizer_values(resumed, "g", "iteration")
-    assert int(iterations) == 3
+    jax_run = run_jax_worker(tmp_path, "jax", "--options", json.dumps(options))
+    assert str(jax_run["backend"]) == "jax" and int(jax_run["steps_taken"]) == 3
+    for prefix in ("g", "d"):
+        (iterations,) = optimizer_values(jax_run, prefix, "iteration")
+        assert int(iterations) == 3
 
     runs = {}
     for strategy in ("mirrored", "none"):
