@@ -22,6 +22,9 @@ POINTS = (
     "export-staged",  # the new export is complete in its temporary folder
     "export-aside",  # the old export has been renamed aside, the new one not yet in place
     "export-swapped",  # the new export is in place, the old one not yet deleted
+    "video-frame",  # a colorized frame went to the segment encoder
+    "video-segment",  # a segment file is complete, not yet recorded in job.json
+    "video-joined",  # the whole output is written under its temporary name, not yet renamed
 )
 _reached = {}
 

@@ -184,6 +184,16 @@ class Colorizer:
             return ops.cast(ops.convert_to_tensor(self._predict(l_norm)), "float32")
         return ops.cast(self.generator(l_norm, training=False), "float32")
 
+    def predict_lab_ab(self, lightness):
+        """L in [0, 100] (N, H, W, 1), any size -> the predicted a, b in CIELAB units at the network's size (N, S, S, 2).
+
+        What `colorize` does before it resizes a, b to the photo; videos
+        smooth a, b over time in between.
+        """
+        l_small = _resize(ops.convert_to_tensor(lightness, "float32"), (self.image_size, self.image_size), antialias=True)
+        ab = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
+        return ops.convert_to_numpy(color.denormalize_ab(ab))
+
     def colorize(self, image):
         """Colorize one image; returns uint8 RGB (H, W, 3), or RGBA when the input has alpha.
 

@@ -1,24 +1,41 @@
-"""`colorize PHOTO_OR_FOLDER... --model RUN --out DIR`: colorize photos with a trained model."""
+"""`colorize PHOTO_VIDEO_OR_FOLDER... --model RUN --out DIR`: colorize photos and videos with a trained model.
 
+`colorize film.mp4 --model RUN --out film_colour.mp4` writes one video;
+with several inputs or folders, --out is a folder: photos become PNGs and
+videos `.mp4` files (`.webm` with --codec vp9) under their own names.
+"""
+
+import argparse
 import os
 import sys
 
-from keras_colorizer.cli.common import ArgumentParser, fail, quiet_tensorflow
+from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet_tensorflow
 
 EXIT_SOME_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 
 def build_parser():
     parser = ArgumentParser(
         prog="colorize",
         description=(
-            "Colorize photos with a trained generator. Each photo keeps its own size and "
-            "full-resolution lightness; only colour is predicted. Results are PNG files in --out."
+            "Colorize photos and videos with a trained generator. Each photo or frame keeps its own size and "
+            "full-resolution lightness; only colour is predicted. Photos become PNG files in --out; a video "
+            "becomes a video with the same frame size, rate and timestamps, its audio and subtitles copied."
         ),
     )
-    parser.add_argument("inputs", nargs="+", metavar="PHOTO_OR_FOLDER", help="photos, or folders searched recursively")
-    parser.add_argument("--model", required=True, metavar="RUN_OR_CHECKPOINT", help="a run folder (its latest checkpoint) or a checkpoint folder")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the colorized PNGs (created if missing)")
+    parser.add_argument("inputs", nargs="+", metavar="PHOTO_VIDEO_OR_FOLDER", help="photos, videos, or folders searched recursively")
+    parser.add_argument("--model", required=True, metavar="RUN_OR_MODEL", help="a run or checkpoint folder, an exported SavedModel folder, or a .tflite file")
+    parser.add_argument("--out", required=True, metavar="DIR_OR_VIDEO", help="folder for the results (created if missing), or a video file name for one input video")
+    video = parser.add_argument_group("videos")
+    video.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
+                       help="carry colour along the motion between frames, so it does not flicker (default: on)")
+    video.add_argument("--codec", default="h264", help="h264 (default), hevc or vp9")
+    video.add_argument("--crf", type=int, default=None, help="the encoder's quality: lower is better and bigger (default: 18 for h264, 22 hevc, 32 vp9)")
+    video.add_argument("--batch-size", type=positive_int, default=8, help="frames per network call (default: 8)")
+    video.add_argument("--segment-frames", type=positive_int, default=240,
+                       help="frames per segment, the most an interrupted video redoes with --resume (default: 240)")
+    video.add_argument("--resume", action="store_true", help="continue an interrupted video from its last finished segment")
     return parser
 
 
@@ -36,9 +53,9 @@ def collect_inputs(inputs):
     jobs, skipped = [], []
     for item in inputs:
         if os.path.isdir(item):
-            files = find_image_files(item)
+            files = find_image_files(item, extensions=_media_extensions())
             if not files:
-                raise UserError(f"{item}: no photos found in this folder")
+                raise UserError(f"{item}: no photos or videos found in this folder")
             jobs.extend((f, os.path.relpath(f, item)) for f in files)
         elif os.path.isfile(item):
             jobs.append((item, os.path.basename(item)))
@@ -49,6 +66,19 @@ def collect_inputs(inputs):
         else:
             raise UserError(f"{item}: no such photo or folder")
     return jobs, skipped
+
+
+def _media_extensions():
+    from keras_colorizer.data.images import IMAGE_EXTENSIONS
+    from keras_colorizer.video import VIDEO_EXTENSIONS
+
+    return IMAGE_EXTENSIONS + VIDEO_EXTENSIONS
+
+
+def is_photo_path(path):
+    from keras_colorizer.data.images import IMAGE_EXTENSIONS
+
+    return path.lower().endswith(IMAGE_EXTENSIONS)
 
 
 def check_writable(folder):
@@ -79,6 +109,29 @@ def write_png(image, target):
             os.remove(tmp)
 
 
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _video_target(out, name, codec):
+    return os.path.join(out, os.path.splitext(name)[0] + (".webm" if codec == "vp9" else ".mp4"))
+
+
+def _colorize_video(colorizer, path, target, args, settings):
+    from keras_colorizer.video import colorize_video
+
+    report = colorize_video(colorizer, path, target, settings, resume=args.resume, model_id=os.path.abspath(args.model))
+    notes = [f"{report.frames} frames"]
+    if report.resumed_at:
+        notes.append(f"resumed at frame {report.resumed_at}")
+    if report.skipped:
+        notes.append(f"{report.skipped} corrupt frame(s) skipped")
+    if report.cuts:
+        notes.append(f"{report.cuts} scene cut(s)")
+    print(f"{path} -> {target} ({', '.join(notes)}, {report.seconds:.1f} s)")
+
+
 def main(argv=None):
     quiet_tensorflow()
     args = build_parser().parse_args(argv)
@@ -86,40 +139,81 @@ def main(argv=None):
 
     from keras_colorizer.errors import UserError
     from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import VideoSettings, is_video_path
 
     try:
+        settings = VideoSettings(codec=args.codec, crf=args.crf, temporal=args.temporal, batch_size=args.batch_size,
+                                 segment_frames=args.segment_frames)
         jobs, skipped = collect_inputs(args.inputs)
+        # One input and a video name for --out: the input is read as a video whatever its extension (.m4a, .3gp ...).
+        one_video_file = len(jobs) == 1 and not skipped and is_video_path(args.out) and not is_photo_path(jobs[0][0])
+        if is_video_path(args.out) and not one_video_file:
+            raise UserError(
+                f"--out {args.out} names a video file: it takes exactly one input video "
+                f"(got {len(jobs) + len(skipped)} input(s): {jobs[0][0] if jobs else args.inputs[0]}...); give a folder instead"
+            )
         colorizer = Colorizer.load(args.model)
-        check_writable(args.out)
+        if not one_video_file:
+            check_writable(args.out)
     except UserError as error:
         return fail(error)
 
+    if one_video_file:  # colorize film.mp4 --out film_colour.mp4: its errors are the command's (exit 2)
+        try:
+            _colorize_video(colorizer, jobs[0][0], args.out, args, settings)
+        except UserError as error:
+            return fail(error)
+        except KeyboardInterrupt:
+            return _interrupted(args.out)
+        return 0
+
+    photos = [(path, name) for path, name in jobs if not is_video_path(path)]
+    videos = [(path, name) for path, name in jobs if is_video_path(path)]
     failed = []
-    progress = keras.utils.Progbar(len(jobs), unit_name="photo")
-    for path, name in jobs:
-        target = os.path.join(args.out, os.path.splitext(name)[0] + ".png")
-        try:
-            if os.path.abspath(target) == os.path.abspath(path):
-                raise UserError(f"writing {target} would overwrite the input photo; choose another --out")
-            result = colorizer.colorize_file(path)
-        except Exception as error:  # noqa: BLE001 - one bad photo must not stop the rest
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            failed.append((path, reason))
+    if photos:
+        progress = keras.utils.Progbar(len(photos), unit_name="photo")
+        for path, name in photos:
+            target = os.path.join(args.out, os.path.splitext(name)[0] + ".png")
+            try:
+                if os.path.abspath(target) == os.path.abspath(path):
+                    raise UserError(f"writing {target} would overwrite the input photo; choose another --out")
+                result = colorizer.colorize_file(path)
+            except Exception as error:  # noqa: BLE001 - one bad photo must not stop the rest
+                failed.append((path, _first_line(error)))
+                progress.add(1)
+                continue
+            try:
+                write_png(result, target)
+            except OSError as error:  # the output, not this photo: every other photo would fail the same way
+                return fail(UserError(f"{target}: cannot write ({error.strerror or error}); stopped"))
             progress.add(1)
-            continue
+    for path, name in videos:
+        target = _video_target(args.out, name, args.codec)
         try:
-            write_png(result, target)
-        except OSError as error:  # the output, not this photo: every other photo would fail the same way
-            return fail(UserError(f"{target}: cannot write ({error.strerror or error}); stopped"))
-        progress.add(1)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _colorize_video(colorizer, path, target, args, settings)
+        except KeyboardInterrupt:
+            return _interrupted(target)
+        except Exception as error:  # noqa: BLE001 - one bad video must not stop the rest
+            failed.append((path, _first_line(error)))
     for path, reason in skipped + failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
     problems = len(skipped) + len(failed)
+    kinds = "photo(s)" if not videos else "video(s)" if not photos else "photo(s) and video(s)"
     print(
-        f"Colorized {len(jobs) - len(failed)} of {len(jobs) + len(skipped)} photo(s) into {args.out}"
+        f"Colorized {len(jobs) - len(failed)} of {len(jobs) + len(skipped)} {kinds} into {args.out}"
         + (f"; {problems} failed" if problems else "")
     )
     return EXIT_SOME_FAILED if problems else 0
+
+
+def _interrupted(target):
+    print(
+        f"\nInterrupted: {target} was not written; its finished segments are kept in {target}.parts. "
+        "Run the same command with --resume to continue.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

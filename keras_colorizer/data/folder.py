@@ -11,13 +11,13 @@ from keras_colorizer.data.source import ImageSource, ScanReport
 log = logging.getLogger(__name__)
 
 
-def find_image_files(folder):
-    """Every regular file under `folder` with a photo extension, sorted (a FIFO or device would block a reader)."""
+def find_image_files(folder, extensions=IMAGE_EXTENSIONS):
+    """Every regular file under `folder` with one of `extensions` (photos), sorted (a FIFO or device would block a reader)."""
     found = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         found.extend(
-            path for path in (os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS))
+            path for path in (os.path.join(root, f) for f in sorted(files) if f.lower().endswith(extensions))
             if os.path.isfile(path)
         )
     return found

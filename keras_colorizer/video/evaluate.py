@@ -1,0 +1,130 @@
+"""Score colorized videos against the true colour video: per-frame scores and flicker.
+
+Flicker is `metrics.warping_error` between consecutive frames, on the pixels
+the optical flow of the true video's gray frames says both frames show (the
+same flow and mask for every video scored, so the numbers compare). The true
+colour video's own warping error is the floor: what interpolation and the
+codec leave.
+"""
+
+import csv
+import json
+import math
+import os
+
+import numpy as np
+
+from keras_colorizer import metrics
+from keras_colorizer.video.flow import FlowEstimator, gray_uint8
+from keras_colorizer.video.pipeline import VideoSettings, colorize_video, work_size
+from keras_colorizer.video.stream import FrameReader
+
+SCORES = ("psnr", "ssim", "ciede2000")
+
+
+def _lab(rgb):
+    from skimage import color as skcolor
+
+    return skcolor.rgb2lab(rgb).astype(np.float32)
+
+
+def _small(image, size):
+    import cv2
+
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def score_videos(truth_path, videos, work_side=320):
+    """Per-frame scores and flicker of colorized `videos` {name: path} against the true colour video.
+
+    Returns (rows, summary): rows, one per frame and video, hold the frame
+    index, the video's name and its scores; summary maps each name (and
+    "truth") to its mean scores and its mean warping error ("flicker").
+    """
+    readers = {name: iter(FrameReader(path)) for name, path in videos.items()}
+    flow = FlowEstimator("medium")
+    rows, flicker = [], {name: [] for name in ["truth", *videos]}
+    previous = None
+    with FrameReader(truth_path) as truth_reader:
+        size = work_size(truth_reader.info.width, truth_reader.info.height, work_side)
+        for index, (truth, _) in enumerate(truth_reader):
+            outputs = {name: next(reader, (None, None))[0] for name, reader in readers.items()}
+            missing = [name for name, frame in outputs.items() if frame is None or frame.shape != truth.shape]
+            if missing:
+                raise ValueError(f"{', '.join(missing)}: frame {index} missing or of another size than the true video's")
+            labs = {"truth": _lab(_small(truth, size))} | {n: _lab(_small(f, size)) for n, f in outputs.items()}
+            gray = gray_uint8(labs["truth"][..., 0])
+            if previous is not None:
+                backward, visible = flow.motion(previous[0], gray)
+                for name, lab in labs.items():
+                    flicker[name].append(metrics.warping_error(previous[1][name][..., 1:], lab[..., 1:], backward, visible))
+            previous = (gray, labs)
+            for name, frame in outputs.items():
+                scores = metrics.score(truth, frame)
+                rows.append({"frame": index, "video": name, **{k: scores[k] for k in SCORES}})
+    summary = {}
+    for name in ["truth", *videos]:
+        values = [v for v in flicker[name] if not math.isnan(v)]
+        entry = {"flicker": float(np.mean(values)) if values else float("nan")}
+        if name != "truth":
+            mine = [row for row in rows if row["video"] == name]
+            entry.update({k: float(np.mean([row[k] for row in mine])) for k in SCORES})
+            entry["frames"] = len(mine)
+        summary[name] = entry
+    return rows, summary
+
+
+def write_strip(path, videos, frames=4):
+    """A picture: `frames` evenly spaced frames (columns) of each video (rows: {name: path}), labelled."""
+    from matplotlib.figure import Figure
+
+    from keras_colorizer.plots import save_figure
+
+    clips = {name: [rgb for rgb, _ in FrameReader(p)] for name, p in videos.items()}
+    count = min(len(c) for c in clips.values())
+    picks = np.linspace(0, count - 1, frames).round().astype(int)
+    figure = Figure(figsize=(2.6 * frames, 1.9 * len(clips)))
+    for row, (name, clip) in enumerate(clips.items()):
+        for col, index in enumerate(picks):
+            axis = figure.add_subplot(len(clips), frames, row * frames + col + 1)
+            axis.imshow(clip[index])
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if col == 0:
+                axis.set_ylabel(name)
+            if row == 0:
+                axis.set_title(f"frame {index}")
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progress=True):
+    """Colorize a colour video's gray frames with and without temporal smoothing; score both against it.
+
+    Writes into `out`: temporal.mp4, per_frame.mp4, scores.csv (per frame),
+    summary.json and strip.png (gray, per-frame, temporal, true colour).
+    Returns the summary: {"temporal" | "per_frame" | "truth": scores}.
+    """
+    import dataclasses
+
+    os.makedirs(out, exist_ok=True)
+    videos = {
+        "temporal": os.path.join(out, "temporal.mp4"),
+        "per_frame": os.path.join(out, "per_frame.mp4"),
+    }
+    reports = {}
+    for name, path in videos.items():
+        options = dataclasses.replace(settings, temporal=name == "temporal")
+        reports[name] = colorize_video(colorizer, truth_path, path, options, progress=progress)
+    rows, summary = score_videos(truth_path, videos, settings.work_side)
+    for name, report in reports.items():
+        summary[name]["seconds"] = report.seconds
+        summary[name]["stage_seconds"] = report.stage_seconds
+    with open(os.path.join(out, "scores.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["frame", "video", *SCORES])
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    write_strip(os.path.join(out, "strip.png"), {"per-frame": videos["per_frame"], "temporal": videos["temporal"], "true colour": truth_path})
+    return summary

@@ -1,0 +1,273 @@
+"""Videos: round trip, flicker, scene cuts, resume after a kill, bad input.
+
+The clips are made here from the built-in photos (real photographs) with a
+known camera motion, encoded with H.264 and grayed (`video.clips`).
+"""
+
+import fractions
+import os
+
+import numpy as np
+import pytest
+
+from tests.conftest import error_lines, run_cli
+
+av = pytest.importorskip("av", reason="PyAV is a dependency; install the package")
+
+SIZE = (128, 96)  # width, height
+FPS = 24
+
+
+def _photos():
+    from keras_colorizer.data.builtin import BuiltinPhotos
+
+    photos = BuiltinPhotos()
+    return [photos.load(i, 256) for i in range(3)]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """{motion: (colour clip, gray clip, true frames)} for a pan, a zoom and a cut (36 frames, 24 fps, with audio)."""
+    from keras_colorizer.video.clips import make_clip
+
+    root = tmp_path_factory.mktemp("clips")
+    photos = _photos()
+    made = {}
+    for motion in ("pan", "cut"):
+        colour, gray = str(root / f"{motion}.mp4"), str(root / f"{motion}_gray.mp4")
+        truth = make_clip(photos, colour, gray, motion=motion, frames=36, width=SIZE[0], height=SIZE[1], fps=FPS)
+        made[motion] = (colour, gray, truth)
+    return made
+
+
+def _lightness(rgb):
+    from skimage import color as skcolor
+
+    return skcolor.rgb2lab(rgb)[..., 0]
+
+
+def flickering_colorizer(seed=0, jitter=8.0):
+    """A stand-in network: colour that follows the content plus a hue that drifts frame to frame.
+
+    That drift is what small trained models show on video (each frame is
+    colorized alone); the smoother has to remove it without losing the colour.
+    """
+    from keras_colorizer.inference import Colorizer
+
+    rng = np.random.default_rng(seed)
+
+    def predict_ab(l_norm):
+        l_norm = np.asarray(l_norm, np.float32)
+        a = 0.25 * l_norm + 0.1
+        b = 0.3 * np.sin(3.0 * l_norm)
+        drift = rng.normal(0.0, jitter / 110.0, size=(len(l_norm), 1, 1, 2)).astype(np.float32)
+        return np.concatenate([a, b], axis=-1) + drift
+
+    return Colorizer(None, 32, predict_ab=predict_ab)
+
+
+def _streams(path):
+    with av.open(path) as container:
+        video = container.streams.video[0]
+        info = {
+            "size": (video.codec_context.width, video.codec_context.height),
+            "rate": video.average_rate,
+            "time_base": video.time_base,
+            "pts": [frame.pts for frame in container.decode(video=0)],
+        }
+    with av.open(path) as container:
+        info["audio"] = [(p.pts, bytes(p)) for p in container.demux(audio=0) if p.dts is not None]
+    return info
+
+
+def test_round_trip_keeps_frames_size_rate_timestamps_audio_and_lightness(clips, trained_run, tmp_path):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import VideoSettings, colorize_video
+    from keras_colorizer.video.clips import read_frames
+
+    _, gray, _ = clips["pan"]
+    out = str(tmp_path / "colour.mp4")
+    report = colorize_video(Colorizer.load(trained_run.run_dir), gray, out, VideoSettings(segment_frames=16), progress=False)
+    source, result = _streams(gray), _streams(out)
+    assert report.frames == len(source["pts"]) == 36
+    assert result["size"] == source["size"] == SIZE
+    assert result["rate"] == source["rate"] == FPS
+    seconds = lambda info: [fractions.Fraction(p) * info["time_base"] for p in info["pts"]]  # noqa: E731
+    assert seconds(result) == seconds(source)
+    assert result["audio"] == source["audio"] and len(source["audio"]) > 20  # AAC packets copied untouched
+    # Each frame keeps its own full-resolution lightness (up to the H.264 round trip).
+    for before, after in zip(read_frames(gray)[::7], read_frames(out)[::7]):
+        assert np.abs(_lightness(before) - _lightness(after)).mean() < 1.5
+    assert not os.path.exists(out + ".parts")
+    assert sorted(os.listdir(tmp_path)) == ["colour.mp4"]
+
+
+def test_temporal_smoothing_removes_flicker_and_keeps_the_colour(clips, tmp_path):
+    from keras_colorizer.video import VideoSettings
+    from keras_colorizer.video.evaluate import evaluate_video
+
+    colour, _, _ = clips["pan"]
+    summary = evaluate_video(flickering_colorizer(), colour, str(tmp_path), VideoSettings(segment_frames=16), progress=False)
+    per_frame, temporal, truth = summary["per_frame"], summary["temporal"], summary["truth"]
+    assert per_frame["flicker"] > 5 * truth["flicker"]  # the stand-in does flicker
+    assert temporal["flicker"] < per_frame["flicker"] / 4
+    assert temporal["ciede2000"] <= per_frame["ciede2000"] + 0.3
+    assert os.path.getsize(tmp_path / "strip.png") > 10_000
+
+
+def test_a_scene_cut_resets_the_smoothing(clips):
+    """The first frame after the cut is the network's own colour: nothing of the first shot is carried over."""
+    from keras_colorizer.video import VideoSettings, colorize_frames
+    from keras_colorizer.video.clips import frames_of
+    from keras_colorizer.video.temporal import TemporalSmoother
+
+    photos = _photos()
+    frames = np.stack(frames_of("cut", photos, 12, *SIZE))  # the cut is between frames 5 and 6
+    settings = VideoSettings()
+    colorizer = flickering_colorizer(jitter=0.0)  # the same colour for the same content
+    smoother = TemporalSmoother()
+    smoothed = colorize_frames(colorizer, frames, smoother, settings)
+    alone = colorize_frames(colorizer, frames, None, settings)
+    assert smoother.cuts == 1
+    np.testing.assert_array_equal(smoothed[6], alone[6])
+    assert np.abs(smoothed[3].astype(int) - alone[3].astype(int)).max() > 0  # before the cut it does blend
+
+    pan = TemporalSmoother()
+    colorize_frames(colorizer, np.stack(frames_of("pan", photos, 12, *SIZE)), pan, settings)
+    assert pan.cuts == 0
+
+
+def test_flicker_metric_is_zero_for_colour_that_moves_with_the_picture_and_grows_with_noise():
+    from keras_colorizer.metrics import warping_error
+    from keras_colorizer.video.flow import FlowEstimator, gray_uint8
+    from keras_colorizer.video.clips import frames_of
+
+    frames = frames_of("pan", _photos(), 2, *SIZE, step=3.0)
+    from skimage import color as skcolor
+
+    first, second = (skcolor.rgb2lab(f).astype(np.float32) for f in frames)
+    backward, visible = FlowEstimator("medium").motion(gray_uint8(first[..., 0]), gray_uint8(second[..., 0]))
+    assert visible.mean() > 0.8
+    assert np.median(backward[..., 0][visible]) == pytest.approx(3.0, abs=0.3)  # the window moves 3 pixels right a frame
+    true_error = warping_error(first[..., 1:], second[..., 1:], backward, visible)
+    noisy = second[..., 1:] + np.random.default_rng(0).normal(0, 5, second[..., 1:].shape).astype(np.float32)
+    assert true_error < 2.0
+    assert warping_error(first[..., 1:], noisy, backward, visible) > 3.0
+    assert np.isnan(warping_error(first[..., 1:], second[..., 1:], backward, np.zeros_like(visible)))
+
+
+def _colorize(*args, extra_env=None):
+    return run_cli("-m", "keras_colorizer.cli.colorize", *args, extra_env=extra_env)
+
+
+def test_a_killed_job_resumes_from_its_last_segment_and_gives_the_same_frames(clips, trained_run, tmp_path):
+    from keras_colorizer.video.clips import read_frames
+
+    _, gray, _ = clips["cut"]
+    common = ["--model", str(trained_run.run_dir), "--segment-frames", "8", "--batch-size", "4"]
+    whole = str(tmp_path / "whole.mp4")
+    assert _colorize(gray, "--out", whole, *common).returncode == 0
+
+    out = str(tmp_path / "resumed.mp4")
+    killed = _colorize(gray, "--out", out, *common, extra_env={"KERAS_COLORIZER_KILL_AT": "video-frame:21"})
+    assert killed.returncode == -9
+    assert not os.path.exists(out)  # nothing half-written at --out
+    assert len([n for n in os.listdir(out + ".parts") if n.endswith(".mp4")]) >= 2
+
+    resumed = _colorize(gray, "--out", out, *common, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed at frame 16" in resumed.stdout
+    expected, got = read_frames(whole), read_frames(out)
+    assert len(got) == len(expected) == 36
+    for a, b in zip(expected, got):
+        np.testing.assert_array_equal(a, b)
+    assert _streams(out)["audio"] == _streams(gray)["audio"]
+    assert not os.path.exists(out + ".parts")
+
+
+@pytest.fixture(scope="module")
+def bad_videos(clips, tmp_path_factory):
+    """Files that are not usable videos, and one with a corrupt frame in the middle."""
+    root = tmp_path_factory.mktemp("bad")
+    not_video = root / "notes.mp4"
+    not_video.write_text("these are not frames\n")
+    sound_only = str(root / "sound.m4a")
+    with av.open(sound_only, "w") as container:
+        stream = container.add_stream("aac", rate=44100)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 44100, 0
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    corrupt = str(root / "corrupt.mp4")
+    _, gray, _ = clips["pan"]
+    with open(gray, "rb") as f:
+        data = bytearray(f.read())
+    with av.open(gray) as container:
+        packets = [(p.pos, p.size) for p in container.demux(video=0) if p.size]
+    pos, size = packets[len(packets) // 2]
+    data[pos : pos + size] = np.random.default_rng(0).integers(0, 256, size, dtype=np.uint8).tobytes()
+    with open(corrupt, "wb") as f:
+        f.write(data)
+    return {"not_video": str(not_video), "sound_only": sound_only, "corrupt": corrupt}
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("not_video", "not a video FFmpeg can read"),
+        ("sound_only", "no video stream"),
+        ("unknown_codec", "unknown codec 'prores'; expected one of h264, hevc, vp9"),
+        ("unwritable", "cannot write there"),
+        ("codec_container", "cannot hold h264 video"),
+    ],
+)
+def test_bad_video_input_is_one_line_exit_2_and_nothing_written(case, message, clips, bad_videos, trained_run, tmp_path, capsys):
+    from keras_colorizer.cli.colorize import main
+
+    source = bad_videos.get(case, clips["pan"][1])
+    out = str(tmp_path / "out.mp4")
+    extra = []
+    if case == "unknown_codec":
+        extra = ["--codec", "prores"]
+    elif case == "unwritable":
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        out = str(blocker / "out.mp4")
+    elif case == "codec_container":
+        out = str(tmp_path / "out.webm")
+    code = main([source, "--model", str(trained_run.run_dir), "--out", out, *extra])
+    errors = error_lines(capsys.readouterr().err)
+    assert code == 2
+    assert len(errors) == 1 and message in errors[0], errors
+    assert not os.path.exists(out)
+    assert [n for n in os.listdir(tmp_path) if n != "file"] == []
+
+
+def test_a_corrupt_frame_is_skipped_with_a_warning_and_the_rest_keeps_its_time(bad_videos, clips, trained_run, tmp_path, caplog):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import VideoSettings, colorize_video
+
+    out = str(tmp_path / "out.mp4")
+    report = colorize_video(Colorizer.load(trained_run.run_dir), bad_videos["corrupt"], out, VideoSettings(), progress=False)
+    assert report.skipped >= 1
+    assert any("corrupt frame" in r.getMessage() and "corrupt.mp4" in r.getMessage() for r in caplog.records)
+    source, result = _streams(clips["pan"][1]), _streams(out)
+    assert 30 <= len(result["pts"]) < len(source["pts"])
+    assert set(result["pts"]) <= set(source["pts"])  # every frame kept keeps its own time: A/V sync holds
+    assert result["audio"] == source["audio"]
+
+
+def test_a_batch_with_a_bad_video_colorizes_the_rest_and_exits_1(bad_videos, clips, trained_run, tmp_path, capsys):
+    from keras_colorizer.cli.colorize import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.symlink(clips["pan"][1], folder / "good.mp4")
+    os.symlink(bad_videos["not_video"], folder / "notes.mp4")
+    code = main([str(folder), "--model", str(trained_run.run_dir), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "failed: " in captured.err and "notes.mp4: not a video FFmpeg can read" in captured.err
+    assert sorted(os.listdir(tmp_path / "out")) == ["good.mp4"]
+    assert len(_streams(str(tmp_path / "out" / "good.mp4"))["pts"]) == 36
