@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
-from keras_colorizer import color, crashpoints
+from keras_colorizer import crashpoints
 from keras_colorizer.errors import UserError
-from keras_colorizer.video import encode
+from keras_colorizer.video import colour, encode
 from keras_colorizer.video.flow import gray_uint8
 from keras_colorizer.video.stream import FrameReader, is_video_path
 from keras_colorizer.video.temporal import TemporalSmoother
@@ -93,29 +93,35 @@ class _Stages:
 
 
 def colorize_frames(colorizer, frames, smoother, settings, stages=None):
-    """uint8 RGB (N, H, W, 3) -> uint8 RGB: each frame's own L with the (smoothed) predicted a, b."""
+    """uint8 RGB (N, H, W, 3) -> uint8 RGB: each frame's own L with the (smoothed) predicted a, b.
+
+    The same recipe as `Colorizer.colorize` (the network sees L resized to its
+    size; a, b come back to the frame's size), with the colour conversions
+    of `video.colour` and the smoothing at the work size in between.
+    """
     import cv2
 
     stages = stages or _Stages()
     started = time.perf_counter()
     height, width = frames.shape[1:3]
-    lightness = np.asarray(color.rgb_to_lab(frames.astype(np.float32) / 255.0))[..., :1]
+    lightness = colour.lightness(frames)
+    stages.add("colour conversion", started)
+    started = time.perf_counter()
     ab_small = colorizer.predict_lab_ab(lightness)
     stages.add("network", started)
-    started = time.perf_counter()
     small = work_size(width, height, settings.work_side)
-    ab_full = np.empty(frames.shape[:3] + (2,), np.float32)
+    out = np.empty_like(frames)
     for i in range(len(frames)):
+        started = time.perf_counter()
         ab = cv2.resize(ab_small[i], small, interpolation=cv2.INTER_LINEAR)
         if smoother is not None:
             gray = gray_uint8(cv2.resize(lightness[i, ..., 0], small, interpolation=cv2.INTER_AREA))
             ab = smoother(gray, ab)
-        ab_full[i] = cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
-    stages.add("temporal", started)
-    started = time.perf_counter()
-    rgb = color.lab_to_rgb_in_gamut(np.concatenate([lightness, ab_full], axis=-1))
-    out = np.round(np.asarray(rgb) * 255.0).astype(np.uint8)
-    stages.add("colour conversion", started)
+        ab = cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
+        stages.add("temporal", started)
+        started = time.perf_counter()
+        out[i] = colour.lab_to_uint8_in_gamut(np.concatenate([lightness[i], ab], axis=-1))
+        stages.add("colour conversion", started)
     return out
 
 

@@ -1,0 +1,162 @@
+"""Video benchmarks: flicker and colour on test clips, pipeline speed per stage, memory against length.
+
+    python bench/video.py quality --model RUN [--out DIR]     # flicker / CIEDE2000, temporal vs per-frame
+    python bench/video.py speed --model RUN [--frames 240]    # frames/s at 640x360 and each stage's share
+    python bench/video.py memory --model RUN --seconds 10     # peak RSS of one whole job (run once per length)
+
+Clips are made from the Kodak24 photos in ../shared/data/dev (pans at 2 and 4
+pixels a frame, a zoom, cuts between photos), 640x360, 24 fps, H.264 with a
+sine tone as audio. "per_frame" colorizes each frame alone; "temporal" is the
+default (colour carried along the optical flow); "truth" is the true colour
+video, whose own warping error is the floor. Prints one JSON line.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from common import SHARED, machine, report
+
+KODAK = SHARED / "data" / "dev" / "kodak24"
+WIDTH, HEIGHT, FPS = 640, 360, 24
+# (name, motion, photo indexes, pixels a frame)
+CLIPS = [
+    ("pan-slow-kodim03", "pan", (2,), 2.0),
+    ("pan-fast-kodim05", "pan", (4,), 4.0),
+    ("pan-kodim14", "pan", (13,), 3.0),
+    ("zoom-kodim19", "zoom", (18,), 0.0),
+    ("cut-kodim07-kodim23", "cut", (6, 22), 3.0),
+    ("cut-kodim10-kodim21", "cut", (9, 20), 2.0),
+]
+
+
+def _photos():
+    from keras_colorizer.data.images import read_image
+
+    if not KODAK.is_dir():
+        sys.exit(f"{KODAK}: the Kodak24 photos are needed (../shared/data, see its README)")
+    return [read_image(p) for p in sorted(KODAK.glob("*.png"))]
+
+
+def make_clips(folder, frames=72):
+    from keras_colorizer.video.clips import frames_of, write_video
+
+    photos = _photos()
+    made = []
+    for name, motion, picks, step in CLIPS:
+        path = os.path.join(folder, f"{name}.mp4")
+        if not os.path.exists(path):
+            write_video(path, frames_of(motion, [photos[i] for i in picks], frames, WIDTH, HEIGHT, step=step), fps=FPS)
+        made.append((name, path))
+    return made
+
+
+def quality(args):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import VideoSettings
+    from keras_colorizer.video.evaluate import evaluate_video
+
+    colorizer = Colorizer.load(args.model)
+    results = {}
+    for name, path in make_clips(args.out):
+        summary = evaluate_video(colorizer, path, os.path.join(args.out, name), VideoSettings(carry=args.carry), progress=False)
+        results[name] = {
+            kind: {k: round(v, 4) for k, v in summary[kind].items() if k in ("flicker", "ciede2000", "psnr")}
+            for kind in ("truth", "per_frame", "temporal")
+        }
+        print(name, json.dumps(results[name]), file=sys.stderr)
+    mean = {
+        kind: {k: float(np.mean([r[kind][k] for r in results.values() if k in r[kind]])) for k in ("flicker", "ciede2000", "psnr") if k in results[next(iter(results))][kind]}
+        for kind in ("truth", "per_frame", "temporal")
+    }
+    targets = {
+        "flicker_vs_truth": mean["temporal"]["flicker"] / mean["truth"]["flicker"],  # target <= 1.5
+        "per_frame_vs_temporal_flicker": mean["per_frame"]["flicker"] / mean["temporal"]["flicker"],  # target >= 5
+        "ciede_change": mean["temporal"]["ciede2000"] - mean["per_frame"]["ciede2000"],  # target <= 0.3
+    }
+    report({"benchmark": "video-quality", "model": args.model, "carry": args.carry, "clips": results, "mean": mean, "targets": targets})
+
+
+def speed(args):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import VideoSettings, colorize_video
+    from keras_colorizer.video.clips import frames_of, write_video
+
+    path = os.path.join(args.out, f"speed-{args.frames}.mp4")
+    if not os.path.exists(path):
+        write_video(path, frames_of("pan", _photos()[2:3], args.frames, WIDTH, HEIGHT, step=2.0), fps=FPS)
+    colorizer = Colorizer.load(args.model)
+    colorize_video(colorizer, path, os.path.join(args.out, "warm-up.mp4"), VideoSettings(), progress=False)
+    rows = {}
+    for temporal in (True, False):
+        out = os.path.join(args.out, f"speed-out-{temporal}.mp4")
+        tic = time.perf_counter()
+        result = colorize_video(colorizer, path, out, VideoSettings(temporal=temporal), progress=False)
+        seconds = time.perf_counter() - tic
+        stages = result.stage_seconds
+        rows["temporal" if temporal else "per_frame"] = {
+            "fps": round(result.frames / seconds, 2),
+            "seconds": round(seconds, 2),
+            "stage_share": {k: round(v / seconds, 3) for k, v in stages.items()},
+            "stage_ms_per_frame": {k: round(1000 * v / result.frames, 2) for k, v in stages.items()},
+        }
+    report({"benchmark": "video-speed", "model": args.model, "size": f"{WIDTH}x{HEIGHT}", "frames": args.frames, **rows})
+
+
+def memory(args):
+    """Peak RSS of colorizing a clip of --seconds, measured in a child process (one per length)."""
+    from keras_colorizer.video.clips import frames_of, write_video
+
+    path = os.path.join(args.out, f"memory-{args.seconds}s.mp4")
+    if not os.path.exists(path):
+        import av
+
+        photo = _photos()[2]
+        loop = frames_of("pan", [photo], 10 * FPS, WIDTH, HEIGHT, step=2.0)
+        loop = loop + loop[::-1]
+        # Write the long clip frame by frame: the benchmark itself must not hold the film.
+        with av.open(path, "w") as container:
+            stream = container.add_stream("libx264", rate=FPS, options={"crf": "23", "preset": "veryfast"})
+            stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+            for i in range(args.seconds * FPS):
+                frame = av.VideoFrame.from_ndarray(loop[i % len(loop)], format="rgb24")
+                frame.pts = i
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+    out = os.path.join(args.out, f"memory-out-{args.seconds}s.mp4")
+    tic = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "keras_colorizer.cli.colorize", path, "--model", args.model, "--out", out],
+        capture_output=True, text=True,
+    )
+    if done.returncode:
+        sys.exit(done.stderr)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report({"benchmark": "video-memory", "model": args.model, "seconds_of_video": args.seconds,
+            "size": f"{WIDTH}x{HEIGHT}", "peak_rss_mib": round(peak_mib, 1), "wall_s": round(time.perf_counter() - tic, 1)})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("quality", "speed", "memory"))
+    parser.add_argument("--model", required=True, help="a run folder or an exported model")
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "kc_video_bench"))
+    parser.add_argument("--frames", type=int, default=240, help="speed: frames in the clip")
+    parser.add_argument("--seconds", type=int, default=10, help="memory: length of the clip")
+    parser.add_argument("--carry", type=float, default=0.85, help="quality: the smoother's carry")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    print(machine(), file=sys.stderr)
+    {"quality": quality, "speed": speed, "memory": memory}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
