@@ -287,3 +287,20 @@ def test_frame_colour_conversions_match_the_library_ones(clips):
     expected = np.round(np.asarray(color.lab_to_rgb_in_gamut(lab)) * 255.0).astype(int)
     got = np.stack([colour.lab_to_uint8_in_gamut(frame) for frame in lab]).astype(int)
     assert np.abs(got - expected).max() <= 1
+
+
+def test_evaluate_scores_a_colour_video_with_its_flicker(clips, trained_run, tmp_path, capsys):
+    import json
+
+    from keras_colorizer.cli.evaluate import main
+
+    out = tmp_path / "scores"
+    assert main(["--model", str(trained_run.run_dir), "--data", clips["cut"][0], "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "flicker" in table and "temporal" in table and "per_frame" in table
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["temporal"]["frames"] == summary["per_frame"]["frames"] == 36
+    assert 0 < summary["truth"]["flicker"] < 5 and 0 < summary["temporal"]["ciede2000"] < 50
+    rows = (out / "scores.csv").read_text().splitlines()
+    assert rows[0] == "frame,video,psnr,ssim,ciede2000" and len(rows) == 1 + 2 * 36
+    assert sorted(os.listdir(out)) == ["per_frame.mp4", "scores.csv", "strip.png", "summary.json", "temporal.mp4"]
