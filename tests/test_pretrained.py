@@ -212,28 +212,44 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement(lite0_run, tmp_path):
 APPLICATIONS = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_v2_b0", "resnet50_v2", "convnext_tiny"]
 
 
-@pytest.mark.parametrize("backbone", APPLICATIONS)
-def test_keras_applications_backbone_builds_trains_a_step_and_exports(backbone, tmp_path):
-    """Nothing downloads here: the test writes the encoder's weights file itself and starts from it."""
+def _weights_file(backbone, tmp_path):
+    """The encoder's weights with recognisable first values, written here: nothing downloads in the tests."""
     from keras_colorizer.models.backbones import get_backbone
+
+    encoder = get_backbone(backbone).build(keras.Input((None, None, 3)), None)
+    for variable in encoder.trainable_variables[:3]:
+        variable.assign(np.full(variable.shape, 0.01, "float32"))
+    path = tmp_path / f"{backbone}.weights.h5"
+    encoder.save_weights(path)
+    return path, encoder.trainable_variables[0].path
+
+
+@pytest.mark.parametrize("backbone", APPLICATIONS)
+def test_keras_applications_backbone_starts_from_its_weights_file_and_colours_any_multiple_of_32(backbone, tmp_path):
+    from keras_colorizer.models import EncoderUNetGenerator
+
+    weights, first = _weights_file(backbone, tmp_path)
+    generator = EncoderUNetGenerator(backbone=backbone, weights=str(weights), image_size=32)
+    loaded = next(v for v in generator.weights if v.path == first)
+    np.testing.assert_array_equal(loaded.numpy(), np.float32(0.01))
+    for size in (32, 64):
+        ab = keras.ops.convert_to_numpy(generator(np.zeros((1, size, size, 1), "float32"), training=False))
+        assert ab.shape == (1, size, size, 2) and np.isfinite(ab).all() and np.abs(ab).max() <= 1.0
+
+
+def test_a_keras_applications_generator_trains_a_step_and_exports(tmp_path):
+    """The whole path, once (MobileNetV3-Small, the cheapest): train from the weights file, export, agree."""
+    from keras_colorizer.export.cli import main as export
     from keras_colorizer.training import train
 
-    spec = get_backbone(backbone)
-    encoder = spec.build(keras.Input((None, None, 3)), None)
-    for variable in encoder.trainable_variables[:3]:
-        variable.assign(np.full(variable.shape, 0.01, "float32"))  # recognisable values
-    weights = tmp_path / f"{backbone}.weights.h5"
-    encoder.save_weights(weights)
-
+    backbone = "mobilenet_v3_small"
+    weights, first = _weights_file(backbone, tmp_path)
     options = tiny_options(tmp_path, name=backbone, generator=f"{backbone}_unet", encoder_weights=str(weights),
                            steps_per_epoch=1, image_size=32)  # the smallest side a stride-32 encoder takes
     result = train(options, verbose=0)
     assert result.steps == 1
-    first = encoder.trainable_variables[0]
-    trained = next(v for v in result.model.generator.weights if v.path == first.path)
+    trained = next(v for v in result.model.generator.weights if v.path == first)
     assert np.allclose(trained.numpy(), 0.01, atol=1e-3)  # started from the file, moved at most a little
-    from keras_colorizer.export.cli import main as export
-
     out = tmp_path / "export"
     code = export([result.run_dir, "--out", str(out), "--size", "32", "--formats", "tflite", "--variants", "float32",
                    "--calibration-crops", "2", "--eval-crops", "2"])
@@ -271,6 +287,11 @@ def test_lite0_trains_under_jax_and_mirrors_like_one_device(tmp_path):
     from tests.test_distribute import TINY, finish, start_worker, weights
     from tests.test_training_modes import optimizer_values, run_jax_worker
 
+    workers = {  # started together: most of each worker's time is single-threaded start-up and tracing
+        strategy: start_worker(tmp_path, strategy, dict(TINY, generator="efficientnet_lite0_unet",
+                                                        out=str(tmp_path / strategy), strategy=strategy), logical_cpus=2)
+        for strategy in ("mirrored", "none")
+    }
     options = dict(TINY, generator="efficientnet_lite0_unet", out=str(tmp_path / "jax"))
     jax_run = run_jax_worker(tmp_path, "jax", "--options", json.dumps(options))
     assert str(jax_run["backend"]) == "jax" and int(jax_run["steps_taken"]) == 3
@@ -278,10 +299,7 @@ def test_lite0_trains_under_jax_and_mirrors_like_one_device(tmp_path):
         (iterations,) = optimizer_values(jax_run, prefix, "iteration")
         assert int(iterations) == 3
 
-    runs = {}
-    for strategy in ("mirrored", "none"):
-        run = dict(TINY, generator="efficientnet_lite0_unet", out=str(tmp_path / strategy), strategy=strategy)
-        runs[strategy], _ = finish(*start_worker(tmp_path, strategy, run, logical_cpus=2))
+    runs = {strategy: finish(*worker)[0] for strategy, worker in workers.items()}
     a, b = weights(runs["mirrored"]), weights(runs["none"])
     assert a.keys() == b.keys() and len(a) > 100
     for key in a:
