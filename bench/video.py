@@ -1,12 +1,15 @@
 """Video benchmarks: flicker and colour on test clips, pipeline speed per stage, memory against length.
 
-    python bench/video.py quality --model RUN [--out DIR]     # flicker / CIEDE2000, temporal vs per-frame
+    python bench/video.py quality --model RUN [--aged]        # flicker / CIEDE2000, temporal vs per-frame
     python bench/video.py speed --model RUN [--frames 240]    # frames/s at 640x360 and each stage's share
+    python bench/video.py speed --generator NAME              # the same for an architecture (untrained weights)
     python bench/video.py memory --model RUN --seconds 10     # peak RSS of one whole job (run once per length)
 
 Clips are made from the Kodak24 photos in ../shared/data/dev (pans at 2 and 4
 pixels a frame, a zoom, cuts between photos), 640x360, 24 fps, H.264 with a
-sine tone as audio. "per_frame" colorizes each frame alone; "temporal" is the
+sine tone as audio. With --aged the network is given the clips as old film
+(gray, grain of 6 levels and a 4% brightness flicker per frame) and scored
+against the clean colours. "per_frame" colorizes each frame alone; "temporal" is the
 default (colour carried along the optical flow); "truth" is the true colour
 video, whose own warping error is the floor. Prints one JSON line.
 """
@@ -45,15 +48,17 @@ def _photos():
 
 
 def make_clips(folder, frames=72):
-    from keras_colorizer.video.clips import frames_of, write_video
+    """[(name, colour clip, aged gray clip)]."""
+    from keras_colorizer.video.clips import aged, frames_of, read_frames, write_video
 
     photos = _photos()
     made = []
-    for name, motion, picks, step in CLIPS:
-        path = os.path.join(folder, f"{name}.mp4")
-        if not os.path.exists(path):
+    for seed, (name, motion, picks, step) in enumerate(CLIPS):
+        path, old = os.path.join(folder, f"{name}.mp4"), os.path.join(folder, f"{name}-aged.mp4")
+        if not os.path.exists(old):
             write_video(path, frames_of(motion, [photos[i] for i in picks], frames, WIDTH, HEIGHT, step=step), fps=FPS)
-        made.append((name, path))
+            write_video(old, list(aged(read_frames(path), seed=seed)), fps=FPS)
+        made.append((name, path, old))
     return made
 
 
@@ -64,8 +69,9 @@ def quality(args):
 
     colorizer = Colorizer.load(args.model)
     results = {}
-    for name, path in make_clips(args.out):
-        summary = evaluate_video(colorizer, path, os.path.join(args.out, name), VideoSettings(carry=args.carry), progress=False)
+    for name, path, old in make_clips(args.out):
+        summary = evaluate_video(colorizer, path, os.path.join(args.out, name + ("-aged" if args.aged else "")),
+                                 VideoSettings(carry=args.carry), progress=False, gray_path=old if args.aged else None)
         results[name] = {
             kind: {k: round(v, 4) for k, v in summary[kind].items() if k in ("flicker", "ciede2000", "psnr")}
             for kind in ("truth", "per_frame", "temporal")
@@ -80,7 +86,7 @@ def quality(args):
         "per_frame_vs_temporal_flicker": mean["per_frame"]["flicker"] / mean["temporal"]["flicker"],  # target >= 5
         "ciede_change": mean["temporal"]["ciede2000"] - mean["per_frame"]["ciede2000"],  # target <= 0.3
     }
-    report({"benchmark": "video-quality", "model": args.model, "carry": args.carry, "clips": results, "mean": mean, "targets": targets})
+    report({"benchmark": "video-quality", "model": args.model, "aged": args.aged, "carry": args.carry, "clips": results, "mean": mean, "targets": targets})
 
 
 def speed(args):
@@ -91,7 +97,7 @@ def speed(args):
     path = os.path.join(args.out, f"speed-{args.frames}.mp4")
     if not os.path.exists(path):
         write_video(path, frames_of("pan", _photos()[2:3], args.frames, WIDTH, HEIGHT, step=2.0), fps=FPS)
-    colorizer = Colorizer.load(args.model)
+    colorizer = _colorizer(args)
     colorize_video(colorizer, path, os.path.join(args.out, "warm-up.mp4"), VideoSettings(), progress=False)
     rows = {}
     for temporal in (True, False):
@@ -106,7 +112,20 @@ def speed(args):
             "stage_share": {k: round(v / seconds, 3) for k, v in stages.items()},
             "stage_ms_per_frame": {k: round(1000 * v / result.frames, 2) for k, v in stages.items()},
         }
-    report({"benchmark": "video-speed", "model": args.model, "size": f"{WIDTH}x{HEIGHT}", "frames": args.frames, **rows})
+    report({"benchmark": "video-speed", "model": args.model or f"{args.generator} (untrained)", "size": f"{WIDTH}x{HEIGHT}", "frames": args.frames, **rows})
+
+
+def _colorizer(args):
+    from keras_colorizer.inference import Colorizer
+
+    if args.model:
+        return Colorizer.load(args.model)
+    from keras_colorizer.models import build_generator
+
+    settings = {"weights": None} if args.generator not in ("unet_128", "unet_256") else {"ngf": 32}
+    size = 256 if args.generator == "unet_256" else 128
+    generator = build_generator(args.generator, image_size=size, **settings)
+    return Colorizer(generator, size)
 
 
 def memory(args):
@@ -147,12 +166,16 @@ def memory(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("quality", "speed", "memory"))
-    parser.add_argument("--model", required=True, help="a run folder or an exported model")
+    parser.add_argument("--model", help="a run folder or an exported model")
+    parser.add_argument("--generator", help="speed: time this architecture with untrained weights instead of --model")
+    parser.add_argument("--aged", action="store_true", help="quality: colorize the clips aged as old film")
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "kc_video_bench"))
     parser.add_argument("--frames", type=int, default=240, help="speed: frames in the clip")
     parser.add_argument("--seconds", type=int, default=10, help="memory: length of the clip")
-    parser.add_argument("--carry", type=float, default=0.85, help="quality: the smoother's carry")
+    parser.add_argument("--carry", type=float, default=0.9, help="quality: the smoother's carry")
     args = parser.parse_args()
+    if not args.model and not (args.what == "speed" and args.generator):
+        parser.error("--model is needed (or, for speed, --generator)")
     os.makedirs(args.out, exist_ok=True)
     print(machine(), file=sys.stderr)
     {"quality": quality, "speed": speed, "memory": memory}[args.what](args)

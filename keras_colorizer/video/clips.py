@@ -66,6 +66,20 @@ def gray_frame(rgb):
     return np.round(np.clip(skcolor.lab2rgb(lab), 0, 1) * 255).astype(np.uint8)
 
 
+def aged(frames, grain=6.0, flicker=0.04, seed=0):
+    """Frames made to look like old film: gray, with per-frame grain and brightness flicker.
+
+    Args:
+        grain: standard deviation of the per-pixel noise, in 8-bit levels.
+        flicker: standard deviation of each frame's brightness gain.
+    """
+    rng = np.random.default_rng(seed)
+    for rgb in frames:
+        gray = gray_frame(rgb).astype(np.float32) * rng.normal(1.0, flicker)
+        gray += rng.normal(0.0, grain, gray.shape[:2])[..., None]
+        yield np.clip(np.round(gray), 0, 255).astype(np.uint8)
+
+
 def write_video(path, frames, fps=24, audio=True, crf=18):
     """Encode uint8 RGB frames with H.264 (yuv420p) into `path`, with a 440 Hz AAC tone as long as the video."""
     import av

@@ -74,20 +74,29 @@ def score_videos(truth_path, videos, work_side=320):
     return rows, summary
 
 
-def write_strip(path, videos, frames=4):
-    """A picture: `frames` evenly spaced frames (columns) of each video (rows: {name: path}), labelled."""
+def write_strip(path, videos, frames=4, gray=("input",)):
+    """A picture: `frames` evenly spaced frames (columns) of each video (rows: {name: path}), labelled.
+
+    The rows named in `gray` are shown as the network sees them (L only).
+    """
     from matplotlib.figure import Figure
 
     from keras_colorizer.plots import save_figure
+    from keras_colorizer.video.clips import gray_frame
 
-    clips = {name: [rgb for rgb, _ in FrameReader(p)] for name, p in videos.items()}
-    count = min(len(c) for c in clips.values())
+    with FrameReader(next(iter(videos.values()))) as first:
+        count = sum(1 for _ in first.container.demux(first.stream) if _.size)  # packets: no decoding
     picks = np.linspace(0, count - 1, frames).round().astype(int)
-    figure = Figure(figsize=(2.6 * frames, 1.9 * len(clips)))
+    clips = {}
+    for name, video in videos.items():  # only the picked frames are kept: a film is never held
+        with FrameReader(video) as reader:
+            kept = {i: rgb for i, (rgb, _) in enumerate(reader) if i in set(picks)}
+        clips[name] = [kept.get(i, kept[max(kept)]) for i in picks]
+    figure = Figure(figsize=(2.6 * frames, 1.75 * len(clips)))
     for row, (name, clip) in enumerate(clips.items()):
         for col, index in enumerate(picks):
             axis = figure.add_subplot(len(clips), frames, row * frames + col + 1)
-            axis.imshow(clip[index])
+            axis.imshow(gray_frame(clip[col]) if name in gray else clip[col])
             axis.set_xticks([])
             axis.set_yticks([])
             if col == 0:
@@ -98,11 +107,16 @@ def write_strip(path, videos, frames=4):
     save_figure(figure, path)
 
 
-def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progress=True):
+def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progress=True, gray_path=None):
     """Colorize a colour video's gray frames with and without temporal smoothing; score both against it.
 
+    Args:
+        gray_path: the video to colorize, frame for frame the true one
+            (an archive-like copy with grain, say); by default the true
+            video itself, of which the network sees only L.
+
     Writes into `out`: temporal.mp4, per_frame.mp4, scores.csv (per frame),
-    summary.json and strip.png (gray, per-frame, temporal, true colour).
+    summary.json and strip.png (input, per-frame, temporal, true colour).
     Returns the summary: {"temporal" | "per_frame" | "truth": scores}.
     """
     import dataclasses
@@ -115,7 +129,7 @@ def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progres
     reports = {}
     for name, path in videos.items():
         options = dataclasses.replace(settings, temporal=name == "temporal")
-        reports[name] = colorize_video(colorizer, truth_path, path, options, progress=progress)
+        reports[name] = colorize_video(colorizer, gray_path or truth_path, path, options, progress=progress)
     rows, summary = score_videos(truth_path, videos, settings.work_side)
     for name, report in reports.items():
         summary[name]["seconds"] = report.seconds
@@ -126,5 +140,6 @@ def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progres
         writer.writerows(rows)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    write_strip(os.path.join(out, "strip.png"), {"per-frame": videos["per_frame"], "temporal": videos["temporal"], "true colour": truth_path})
+    write_strip(os.path.join(out, "strip.png"), {"input": gray_path or truth_path, "per-frame": videos["per_frame"],
+                                                  "temporal": videos["temporal"], "true colour": truth_path})
     return summary

@@ -51,7 +51,7 @@ class VideoSettings:
     codec: str = encode.DEFAULT_CODEC
     crf: int = None
     temporal: bool = True
-    carry: float = 0.85
+    carry: float = 0.9
     batch_size: int = 8
     segment_frames: int = 240
     work_side: int = 320

@@ -27,6 +27,12 @@ def _histogram(gray):
     return counts / counts.sum()
 
 
+def _smooth(gray):
+    import cv2
+
+    return cv2.GaussianBlur(gray.astype(np.float32), (5, 5), 1.2)
+
+
 class TemporalSmoother:
     """Blend each frame's predicted a, b with the previous result warped onto it.
 
@@ -48,7 +54,7 @@ class TemporalSmoother:
     a resumed job.
     """
 
-    def __init__(self, carry=0.85, photometric_sigma=12.0, cut_histogram=0.5, cut_visible=0.3, flow_preset="fast"):
+    def __init__(self, carry=0.9, photometric_sigma=12.0, cut_histogram=0.5, cut_visible=0.3, flow_preset="fast"):
         if not 0.0 <= carry < 1.0:
             raise ValueError(f"Expected carry in [0, 1). Received: carry={carry}")
         self.carry = float(carry)
@@ -83,9 +89,13 @@ class TemporalSmoother:
         if np.abs(_histogram(gray) - _histogram(previous_gray)).sum() > self.cut_histogram:
             return None
         backward, visible = self._flow.motion(previous_gray, gray)
-        warped_gray = warp(previous_gray.astype(np.float32), backward)
-        mismatch = (gray.astype(np.float32) - warped_gray) / self.photometric_sigma
-        trust = visible * np.exp(-np.square(mismatch))
+        # The photometric check looks at structure, not at film grain or a frame's brightness
+        # flicker: both grays are blurred a little and their median difference taken out.
+        current = _smooth(gray)
+        warped = warp(_smooth(previous_gray), backward)
+        difference = current - warped
+        difference -= np.median(difference[visible]) if visible.any() else 0.0
+        trust = visible * np.exp(-np.square(difference / self.photometric_sigma))
         if trust.mean() < self.cut_visible:
             return None
         return warp(previous_ab, backward), trust.astype(np.float32)
