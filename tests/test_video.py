@@ -304,3 +304,16 @@ def test_evaluate_scores_a_colour_video_with_its_flicker(clips, trained_run, tmp
     rows = (out / "scores.csv").read_text().splitlines()
     assert rows[0] == "frame,video,psnr,ssim,ciede2000" and len(rows) == 1 + 2 * 36
     assert sorted(os.listdir(out)) == ["per_frame.mp4", "scores.csv", "strip.png", "summary.json", "temporal.mp4"]
+
+
+def test_a_video_without_sound_round_trips(trained_run, tmp_path):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import colorize_video
+    from keras_colorizer.video.clips import frames_of, write_video
+
+    silent = str(tmp_path / "silent.mp4")
+    write_video(silent, frames_of("zoom", _photos(), 10, *SIZE), audio=False)
+    out = str(tmp_path / "out.mp4")
+    assert colorize_video(Colorizer.load(trained_run.run_dir), silent, out, progress=False).frames == 10
+    info = _streams(out)
+    assert len(info["pts"]) == 10 and info["audio"] == []

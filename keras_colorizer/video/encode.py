@@ -166,6 +166,8 @@ def _packets_of_segments(segments, time_base):
 
 
 def _packets_of_source(container, streams):
+    if not streams:  # demux() with no stream would read every stream
+        return
     for packet in container.demux(*streams):
         if packet.dts is not None:
             yield packet
