@@ -76,7 +76,8 @@ def _streams(path):
             "pts": [frame.pts for frame in container.decode(video=0)],
         }
     with av.open(path) as container:
-        info["audio"] = [(p.pts, bytes(p)) for p in container.demux(audio=0) if p.dts is not None]
+        audio = container.streams.audio
+        info["audio"] = [(p.pts, bytes(p)) for p in container.demux(audio[0]) if p.dts is not None] if audio else []
     return info
 
 
