@@ -318,3 +318,30 @@ def test_a_video_without_sound_round_trips(trained_run, tmp_path):
     assert colorize_video(Colorizer.load(trained_run.run_dir), silent, out, progress=False).frames == 10
     info = _streams(out)
     assert len(info["pts"]) == 10 and info["audio"] == []
+
+
+def test_ctrl_c_leaves_no_file_at_out_and_says_how_to_resume(clips, trained_run, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "film.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CONFIG", "KERAS_BACKEND")}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", KERAS_COLORIZER_PAUSE_AT="video-segment")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_colorizer.cli.colorize", clips["pan"][1], "--model", str(trained_run.run_dir),
+         "--out", str(out), "--segment-frames", "8"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    first_segment = tmp_path / "film.mp4.parts" / "segment-00000.mp4"
+    deadline = time.monotonic() + 120
+    while not first_segment.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert first_segment.exists(), process.communicate()[1][-2000:]
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Interrupted" in stderr and "--resume" in stderr
+    assert not out.exists()
+    assert sorted(os.listdir(tmp_path)) == ["film.mp4.parts"]
