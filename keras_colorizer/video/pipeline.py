@@ -286,6 +286,7 @@ def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=Fals
         report.skipped = reader.skipped
         reader.close()
     if not job["segments"]:
+        parts.remove()
         raise UserError(f"{source}: no frame could be decoded")
     tic = time.perf_counter()
     tmp = f"{out}.tmp-{os.getpid()}{os.path.splitext(out)[1]}"
