@@ -219,6 +219,7 @@ def bad_videos(clips, tmp_path_factory):
         ("not_video", "not a video FFmpeg can read"),
         ("sound_only", "no video stream"),
         ("unknown_codec", "unknown codec 'prores'; expected one of h264, hevc, vp9"),
+        ("bad_crf", "--crf 60 is outside h264's range; expected 0 (best) to 51"),
         ("unwritable", "cannot write there"),
         ("codec_container", "cannot hold h264 video"),
     ],
@@ -231,6 +232,8 @@ def test_bad_video_input_is_one_line_exit_2_and_nothing_written(case, message, c
     extra = []
     if case == "unknown_codec":
         extra = ["--codec", "prores"]
+    elif case == "bad_crf":
+        extra = ["--crf", "60"]
     elif case == "unwritable":
         blocker = tmp_path / "file"
         blocker.write_text("")

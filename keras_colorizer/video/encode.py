@@ -18,11 +18,11 @@ from keras_colorizer.errors import UserError
 
 log = logging.getLogger(__name__)
 
-# --codec name -> (FFmpeg encoder, options, default --crf)
+# --codec name -> (FFmpeg encoder, options, default --crf, highest --crf)
 CODECS = {
-    "h264": ("libx264", {"preset": "fast"}, 18),
-    "hevc": ("libx265", {"preset": "fast", "x265-params": "log-level=error"}, 22),
-    "vp9": ("libvpx-vp9", {"b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"}, 32),
+    "h264": ("libx264", {"preset": "fast"}, 18, 51),
+    "hevc": ("libx265", {"preset": "fast", "x265-params": "log-level=error"}, 22, 51),
+    "vp9": ("libvpx-vp9", {"b": "0", "deadline": "realtime", "cpu-used": "8", "row-mt": "1"}, 32, 63),
 }
 DEFAULT_CODEC = "h264"
 
@@ -31,8 +31,10 @@ def encoder_options(codec, crf=None):
     """(FFmpeg encoder name, its options) for a --codec name, or UserError naming the choices."""
     if codec not in CODECS:
         raise UserError(f"unknown codec {codec!r}; expected one of {', '.join(CODECS)}")
-    encoder, options, default_crf = CODECS[codec]
+    encoder, options, default_crf, highest = CODECS[codec]
     crf = default_crf if crf is None else crf
+    if not 0 <= crf <= highest:
+        raise UserError(f"--crf {crf} is outside {codec}'s range; expected 0 (best) to {highest}")
     return encoder, {**options, "crf": str(crf)}
 
 
