@@ -81,7 +81,7 @@ def _cases():
         (train, ["--resume", "{run}", "--lr", "0.1"], "Received: --lr"),
         # colorize
         (colorize, ["{root}/missing.png", "--model", "{run}", "--out", "{root}/c"], "missing.png: no such photo or folder"),
-        (colorize, ["{root}/empty", "--model", "{run}", "--out", "{root}/c"], "empty: no photos found in this folder"),
+        (colorize, ["{root}/empty", "--model", "{run}", "--out", "{root}/c"], "empty: no photos or videos found in this folder"),
         (colorize, ["{root}/photos", "--model", "{root}/missing", "--out", "{root}/c"], "missing: no such run or checkpoint"),
         (colorize, ["{root}/photos", "--model", "{root}/fake.tflite", "--out", "{root}/c"], "fake.tflite: not a colorizer TFLite file"),
         (colorize, ["{root}/photos", "--model", "{run}", "--out", "{root}/a_file.txt/c"], "cannot write there"),

@@ -133,7 +133,11 @@ def _colorize_video(colorizer, path, target, args, settings):
 
 
 def main(argv=None):
+    import signal
+
     quiet_tensorflow()
+    # Ctrl-C stops a video cleanly even where the shell started us with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = build_parser().parse_args(argv)
     import keras
 
