@@ -24,7 +24,7 @@ import numpy as np
 
 from keras_colorizer.config import write_json
 from keras_colorizer.crashpoints import reached
-from keras_colorizer.errors import UserError
+from keras_colorizer.errors import UserError, first_line
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
@@ -126,11 +126,6 @@ def read_state(checkpoint):
         raise CheckpointError(f"{path}: not a readable checkpoint state ({error})") from None
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _network_file(checkpoint, name):
     """The path of a network's file in a checkpoint: `.keras`, or an older checkpoint's `.weights.h5`."""
     path = os.path.join(checkpoint, name)
@@ -152,7 +147,7 @@ def _load_weights(model, path):
         if skipped:
             raise ValueError(skipped[0])
     except Exception as error:  # noqa: BLE001 - h5py, zipfile and Keras raise several types
-        raise CheckpointError(f"{path}: does not fit the {model.name} built from the options ({_first_line(error)})") from None
+        raise CheckpointError(f"{path}: does not fit the {model.name} built from the options ({first_line(error)})") from None
 
 
 def load_generator(checkpoint):
@@ -171,7 +166,7 @@ def load_generator(checkpoint):
         try:
             return keras.saving.load_model(path, compile=False)
         except Exception as error:  # noqa: BLE001 - zipfile, h5py and Keras raise several types
-            raise CheckpointError(f"{path}: not a readable generator ({_first_line(error)})") from None
+            raise CheckpointError(f"{path}: not a readable generator ({first_line(error)})") from None
     legacy = os.path.join(checkpoint, LEGACY_WEIGHTS[GENERATOR_FILE])
     if not os.path.isfile(legacy):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")

@@ -12,7 +12,7 @@ from keras import ops
 from keras_colorizer import color, signatures
 from keras_colorizer.checkpoint import find_checkpoint, load_generator
 from keras_colorizer.data.images import read_image
-from keras_colorizer.errors import UserError
+from keras_colorizer.errors import UserError, first_line
 
 
 def _as_unit_float(image):
@@ -78,11 +78,6 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
     return color.lab_to_rgb_in_gamut(ops.concatenate([lightness, color.denormalize_ab(ab)], axis=-1))
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 class Colorizer:
     """A trained generator that colorizes arrays and files of any size.
 
@@ -138,7 +133,7 @@ class Colorizer:
         try:
             loaded = tf.saved_model.load(path)
         except Exception as error:  # noqa: BLE001 - TensorFlow raises several types
-            raise UserError(f"{path}: not a readable SavedModel ({_first_line(error)})") from None
+            raise UserError(f"{path}: not a readable SavedModel ({first_line(error)})") from None
         signature = loaded.signatures.get(signatures.PREDICT_AB)
         if signature is None:
             raise UserError(
@@ -165,7 +160,7 @@ class Colorizer:
             runner = interpreter.get_signature_runner(signatures.PREDICT_AB)
         except Exception as error:  # noqa: BLE001 - the runtime raises ValueError or RuntimeError
             raise UserError(
-                f"{path}: not a colorizer TFLite file with a {signatures.PREDICT_AB} signature ({_first_line(error)})"
+                f"{path}: not a colorizer TFLite file with a {signatures.PREDICT_AB} signature ({first_line(error)})"
             ) from None
         size = int(runner.get_input_details()[signatures.PREDICT_AB_INPUT]["shape"][1])
 

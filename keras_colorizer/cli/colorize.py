@@ -109,11 +109,6 @@ def write_png(image, target):
             os.remove(tmp)
 
 
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _video_target(out, name, codec):
     return os.path.join(out, os.path.splitext(name)[0] + (".webm" if codec == "vp9" else ".mp4"))
 
@@ -141,7 +136,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     import keras
 
-    from keras_colorizer.errors import UserError
+    from keras_colorizer.errors import UserError, first_line
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import VideoSettings, is_video_path
 
@@ -183,7 +178,7 @@ def main(argv=None):
                     raise UserError(f"writing {target} would overwrite the input photo; choose another --out")
                 result = colorizer.colorize_file(path)
             except Exception as error:  # noqa: BLE001 - one bad photo must not stop the rest
-                failed.append((path, _first_line(error)))
+                failed.append((path, first_line(error)))
                 progress.add(1)
                 continue
             try:
@@ -199,7 +194,7 @@ def main(argv=None):
         except KeyboardInterrupt:
             return _interrupted(target)
         except Exception as error:  # noqa: BLE001 - one bad video must not stop the rest
-            failed.append((path, _first_line(error)))
+            failed.append((path, first_line(error)))
     for path, reason in skipped + failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
     problems = len(skipped) + len(failed)

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from keras_colorizer.errors import UserError
+from keras_colorizer.errors import UserError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ def encoder_options(codec, crf=None):
 def _pixel_format(width, height):
     # 4:2:0 needs even sides; odd ones keep their size with 4:4:4.
     return "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-
-
-def _error_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 class SegmentEncoder:
@@ -124,7 +119,7 @@ def check_output(path, codec=DEFAULT_CODEC, crf=None, copy_streams=()):
         try:
             container = av.open(probe, "w")
         except (av.FFmpegError, ValueError) as error:
-            raise UserError(f"{path}: no video container for {extension!r} ({_error_line(error)}); use .mp4, .mkv, .mov or .webm") from None
+            raise UserError(f"{path}: no video container for {extension!r} ({first_line(error)}); use .mp4, .mkv, .mov or .webm") from None
         try:
             stream = container.add_stream(encoder, rate=24, options=options)
             stream.width, stream.height, stream.pix_fmt = 16, 16, "yuv420p"
@@ -133,7 +128,7 @@ def check_output(path, codec=DEFAULT_CODEC, crf=None, copy_streams=()):
                 container.mux(packet)
             container.close()
         except (av.FFmpegError, ValueError) as error:
-            raise UserError(f"{path}: a {extension} file cannot hold {codec} video ({_error_line(error)}); choose another --codec or extension") from None
+            raise UserError(f"{path}: a {extension} file cannot hold {codec} video ({first_line(error)}); choose another --codec or extension") from None
         kept = []
         for source in copy_streams:
             try:
@@ -143,7 +138,7 @@ def check_output(path, codec=DEFAULT_CODEC, crf=None, copy_streams=()):
                 kept.append(source)
             except (av.FFmpegError, ValueError) as error:
                 log.warning("%s: the %s stream #%d (%s) cannot go into a %s file; left out (%s)", path, source.type,
-                            source.index, source.codec_context.name, extension, _error_line(error))
+                            source.index, source.codec_context.name, extension, first_line(error))
         return kept
     finally:
         if os.path.exists(probe):

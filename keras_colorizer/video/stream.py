@@ -5,7 +5,7 @@ import fractions
 import logging
 import os
 
-from keras_colorizer.errors import UserError
+from keras_colorizer.errors import UserError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,6 @@ class VideoInfo:
         return self.frames / float(self.rate) if self.rate else 0.0
 
 
-def _error_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def open_input(path):
     """(container, video stream, VideoInfo) or UserError: not a file, not a video, no video stream."""
     import av
@@ -49,7 +44,7 @@ def open_input(path):
     try:
         container = av.open(path)
     except av.FFmpegError as error:
-        raise UserError(f"{path}: not a video FFmpeg can read ({_error_line(error)})") from None
+        raise UserError(f"{path}: not a video FFmpeg can read ({first_line(error)})") from None
     if not container.streams.video:
         kinds = ", ".join(s.type for s in container.streams) or "nothing"
         container.close()
@@ -116,7 +111,7 @@ class FrameReader:
                 self.skipped += 1
                 when = float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
                 where = f"at {when:.3f} s" if when is not None else "at an unknown time"
-                log.warning("%s: a corrupt frame %s skipped (%s)", self.info.path, where, _error_line(error))
+                log.warning("%s: a corrupt frame %s skipped (%s)", self.info.path, where, first_line(error))
 
     def __iter__(self):
         ticks_per_frame = 1 / (self.info.rate * self.info.time_base)
