@@ -262,18 +262,22 @@ def test_a_corrupt_frame_is_skipped_with_a_warning_and_the_rest_keeps_its_time(b
     assert result["audio"] == source["audio"]
 
 
-def test_a_batch_with_a_bad_video_colorizes_the_rest_and_exits_1(bad_videos, clips, trained_run, tmp_path, capsys):
+def test_a_folder_of_photos_and_videos_with_a_bad_video_colorizes_the_rest_and_exits_1(bad_videos, clips, trained_run, tmp_path, capsys):
     from keras_colorizer.cli.colorize import main
 
     folder = tmp_path / "in"
     folder.mkdir()
     os.symlink(clips["pan"][1], folder / "good.mp4")
     os.symlink(bad_videos["not_video"], folder / "notes.mp4")
+    from PIL import Image
+
+    Image.fromarray(_photos()[0]).save(folder / "photo.jpg")  # a photo beside the videos
     code = main([str(folder), "--model", str(trained_run.run_dir), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert code == 1
     assert "failed: " in captured.err and "notes.mp4: not a video FFmpeg can read" in captured.err
-    assert sorted(os.listdir(tmp_path / "out")) == ["good.mp4"]
+    assert "Colorized 2 of 3 photo(s) and video(s)" in captured.out
+    assert sorted(os.listdir(tmp_path / "out")) == ["good.mp4", "photo.png"]
     assert len(_streams(str(tmp_path / "out" / "good.mp4"))["pts"]) == 36
 
 

@@ -8,13 +8,13 @@ codec leave.
 """
 
 import csv
-import json
 import math
 import os
 
 import numpy as np
 
 from keras_colorizer import metrics
+from keras_colorizer.config import write_json
 from keras_colorizer.video.flow import FlowEstimator, gray_uint8
 from keras_colorizer.video.pipeline import VideoSettings, colorize_video, work_size
 from keras_colorizer.video.stream import FrameReader
@@ -138,8 +138,7 @@ def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progres
         writer = csv.DictWriter(f, fieldnames=["frame", "video", *SCORES])
         writer.writeheader()
         writer.writerows(rows)
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
+    write_json(os.path.join(out, "summary.json"), summary)
     write_strip(os.path.join(out, "strip.png"), {"input": gray_path or truth_path, "per-frame": videos["per_frame"],
                                                   "temporal": videos["temporal"], "true colour": truth_path})
     return summary

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from keras_colorizer import crashpoints
+from keras_colorizer.config import write_json
 from keras_colorizer.errors import UserError
 from keras_colorizer.video import colour, encode
 from keras_colorizer.video.flow import gray_uint8
@@ -136,15 +137,6 @@ def _fingerprint(source, model_id, settings):
     }
 
 
-def _write_json(path, data):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def _save_state(path, state):
     tmp = f"{path}.tmp-{os.getpid()}.npz"
     np.savez(tmp, **state)
@@ -188,7 +180,7 @@ class _Parts:
         shutil.rmtree(self.folder, ignore_errors=True)
         os.makedirs(self.folder)
         job = {"version": JOB_VERSION, "fingerprint": fingerprint, "segments": [], "next_frame": 0}
-        _write_json(self.path(JOB_FILE), job)
+        write_json(self.path(JOB_FILE), job)
         return job
 
     def _remove_leftovers(self, job):
@@ -201,7 +193,7 @@ class _Parts:
     def record(self, job, segment_file, state_file, frames, first_pts):
         job["segments"].append({"file": segment_file, "state": state_file, "frames": frames, "first_pts": first_pts})
         job["next_frame"] += frames
-        _write_json(self.path(JOB_FILE), job)
+        write_json(self.path(JOB_FILE), job)
 
     def remove(self):
         shutil.rmtree(self.folder, ignore_errors=True)
