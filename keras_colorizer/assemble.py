@@ -53,8 +53,10 @@ def paper_adam(name, lr, beta1, total_steps, decay_steps, loss_scaled=False, **s
     return optimizer
 
 
-def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
+def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_weights=None):
     """A compiled `Pix2Pix` with the paper's optimizers and learning-rate schedule.
+
+    `ab_weights`: the colour rebalancing's per-bin weights (`--rebalance`), or None.
 
     Build it under the strategy's scope and after `distribute.set_precision`.
     Under `mixed_float16` each optimizer is wrapped in a `LossScaleOptimizer`.
@@ -80,6 +82,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False):
         d_optimizer=paper_adam("d_adam", **adam),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
+        ab_weights=ab_weights,
         jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,
     )

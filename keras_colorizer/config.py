@@ -61,6 +61,7 @@ class TrainOptions:
     freeze_encoder_epochs: int = field(default=0, metadata={"help": "first epochs in which the encoder does not learn"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
+    rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing of L1 (Zhang et al. 2016): each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
@@ -141,6 +142,8 @@ class TrainOptions:
                 f"--lambda-l1 must be >= 0, --lr > 0 and --beta1 in [0, 1). "
                 f"Received: lambda_l1={self.lambda_l1}, lr={self.lr}, beta1={self.beta1}"
             )
+        if not (self.rebalance == 0 or 0 < self.rebalance <= 1):
+            raise ValueError(f"--rebalance must be 0 (off) or in (0, 1]. Received: {self.rebalance}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}. Received: {self.precision!r}")
         if self.strategy not in STRATEGIES:

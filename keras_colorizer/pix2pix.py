@@ -15,9 +15,10 @@ strategy; with JAX it is a pure function of the state Keras carries.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
-from keras_colorizer import color
+from keras_colorizer import color, rebalance
 from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
@@ -113,14 +114,16 @@ class Pix2Pix(keras.Model):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
         `metrics` and a single `optimizer` are refused rather than ignored.
         Under a `mixed_float16` policy wrap each optimizer in
         `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
-        its own optimizer's scale.
+        its own optimizer's scale. `ab_weights`, per ab bin
+        (`keras_colorizer.rebalance`), weight each pixel's L1 by how rare
+        its true colour is; the `g_l1` log stays the plain L1.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -138,6 +141,14 @@ class Pix2Pix(keras.Model):
         self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
+        if ab_weights is not None:
+            ab_weights = np.asarray(ab_weights, "float32")
+            if ab_weights.shape != (rebalance.BINS_PER_AXIS**2,) or not np.all(np.isfinite(ab_weights) & (ab_weights > 0)):
+                raise ValueError(
+                    f"ab_weights must hold {rebalance.BINS_PER_AXIS**2} positive weights, one per ab bin. "
+                    f"Received shape {ab_weights.shape}"
+                )
+        self.ab_weights = ab_weights
 
     def build_optimizers(self):
         """Create both optimizers' variables (needed before restoring their state); once."""
@@ -191,10 +202,11 @@ class Pix2Pix(keras.Model):
         return 0.5 * (d_real + d_fake), d_real, d_fake
 
     def generator_loss(self, fooled_logits, ab_fake, ab_real, gan_weight):
-        """(g_loss, g_gan, g_l1): `gan_weight` * adversarial loss + lambda * L1."""
+        """(g_loss, g_gan, g_l1): `gan_weight` * adversarial loss + lambda * L1 (rebalanced if `ab_weights`)."""
         g_gan = gan_loss(fooled_logits, True, self.gan_mode)
         g_l1 = l1_loss(ab_fake, ab_real)
-        return gan_weight * g_gan + self.lambda_l1 * g_l1, g_gan, g_l1
+        colour_loss = g_l1 if self.ab_weights is None else rebalance.weighted_l1_loss(ab_fake, ab_real, self.ab_weights)
+        return gan_weight * g_gan + self.lambda_l1 * colour_loss, g_gan, g_l1
 
     def record(self, values):
         """Update the training trackers with the step's losses; return the logs."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import keras
 
 from keras_colorizer import data as data_lib
-from keras_colorizer import distribute
+from keras_colorizer import distribute, rebalance
 from keras_colorizer.callbacks import (
     CountSteps,
     HistoryCSV,
@@ -135,8 +135,15 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
     train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
+    ab_weights = None
+    if options.rebalance:
+        # Counted afresh on resume: the same photos give the same weights.
+        ab_weights = rebalance.weights_from_source(source, train_idx, mix=options.rebalance)
+        print(f"Colour rebalancing: L1 weights {ab_weights.min():.2f} (common colours) to {ab_weights.max():.1f} "
+              f"(rare), from the colours of the {len(train_idx)} training images.", flush=True)
     with placement.scope():
-        model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm)
+        model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm,
+                            ab_weights=ab_weights)
     # The run folder once everything that can fail on a user's input has passed: a refused run leaves nothing.
     run_dir = _run_folder(options, placement, run_dir)
     options.save(os.path.join(run_dir, "options.json"))

@@ -64,6 +64,7 @@ def _cases():
         (train, [*TINY, "--strategy", "tpu", *out], "Received: 'tpu'"),
         (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
         (train, [*TINY, "--freeze-encoder-epochs", "9", *out], "--freeze-encoder-epochs must be between 0 and --epochs (1). Received: 9"),
+        (train, [*TINY, "--rebalance", "2", *out], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
         (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
         (train, [*TINY, "--generator", "mobilenet_v3_small_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
          "no.weights.h5: no such weights file"),
