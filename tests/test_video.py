@@ -327,6 +327,35 @@ def test_a_video_without_sound_round_trips(trained_run, tmp_path):
     assert len(info["pts"]) == 10 and info["audio"] == []
 
 
+def _subtitles(path):
+    with av.open(str(path)) as container:
+        streams = container.streams.subtitles
+        if not streams:
+            return []
+        return [(p.pts * p.time_base, bytes(p)) for p in container.demux(streams[0]) if p.dts is not None]
+
+
+def test_subtitles_are_copied_where_the_container_holds_them_and_left_out_with_a_warning_elsewhere(trained_run, tmp_path, caplog):
+    import logging
+
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.video import colorize_video
+    from keras_colorizer.video.clips import frames_of, write_video
+
+    film = str(tmp_path / "film.mkv")
+    write_video(film, frames_of("pan", _photos(), 12, *SIZE), subtitles=[(0.1, 0.3, "Reel one"), (0.25, 0.45, "Ça tourne")])
+    cues = [(fractions.Fraction(1, 10), b"Reel one"), (fractions.Fraction(1, 4), "Ça tourne".encode())]
+    assert _subtitles(film) == cues
+    colorizer = Colorizer.load(trained_run.run_dir)
+    colorize_video(colorizer, film, str(tmp_path / "colour.mkv"), progress=False)
+    assert _subtitles(tmp_path / "colour.mkv") == cues
+    assert _streams(str(tmp_path / "colour.mkv"))["audio"] == _streams(film)["audio"]
+    with caplog.at_level(logging.WARNING):
+        colorize_video(colorizer, film, str(tmp_path / "colour.mp4"), progress=False)  # MP4 holds no SubRip
+    assert _subtitles(tmp_path / "colour.mp4") == [] and len(_streams(str(tmp_path / "colour.mp4"))["pts"]) == 12
+    assert "colour.mp4: the subtitle stream #2 (srt) cannot go into a .mp4 file; left out" in caplog.text
+
+
 def test_ctrl_c_leaves_no_file_at_out_and_says_how_to_resume(clips, trained_run, tmp_path):
     import signal
     import subprocess

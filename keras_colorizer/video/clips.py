@@ -6,6 +6,8 @@ AAC audio), and writes the same clip grayed (each frame's CIELAB L, a = b =
 0), so a colorized gray clip can be scored against the colour one.
 """
 
+import os
+
 import numpy as np
 
 MOTIONS = ("pan", "zoom", "cut", "still")
@@ -80,18 +82,45 @@ def aged(frames, grain=6.0, flicker=0.04, seed=0):
         yield np.clip(np.round(gray), 0, 255).astype(np.uint8)
 
 
-def write_video(path, frames, fps=24, audio=True, crf=18):
-    """Encode uint8 RGB frames with H.264 (yuv420p) into `path`, with a 440 Hz AAC tone as long as the video."""
+def _srt(cues):
+    """SubRip text of (start seconds, end seconds, text) cues."""
+
+    def stamp(seconds):
+        ms = int(round(seconds * 1000))
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    return "".join(f"{i}\n{stamp(start)} --> {stamp(end)}\n{text}\n\n" for i, (start, end, text) in enumerate(cues, 1))
+
+
+def write_video(path, frames, fps=24, audio=True, crf=18, subtitles=()):
+    """Encode uint8 RGB frames with H.264 (yuv420p) into `path`, with a 440 Hz AAC tone as long as the video.
+
+    `subtitles`: (start seconds, end seconds, text) cues, added as a SubRip
+    stream (a container that holds one: .mkv).
+    """
+    import tempfile
+
     import av
 
     height, width = frames[0].shape[:2]
-    with av.open(path, "w") as container:
+    with tempfile.TemporaryDirectory() as scratch, av.open(path, "w") as container:
         video = container.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "fast"})
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         sound = None
         if audio:
             sound = container.add_stream("aac", rate=44100)
             sound.layout = "mono"
+        if subtitles:
+            srt_path = os.path.join(scratch, "cues.srt")
+            with open(srt_path, "w", encoding="utf-8") as f:
+                f.write(_srt(subtitles))
+            with av.open(srt_path) as srt:
+                cues = srt.streams.subtitles[0]
+                text = container.add_stream_from_template(cues)
+                for packet in srt.demux(cues):
+                    if packet.dts is not None:
+                        packet.stream = text
+                        container.mux(packet)
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             frame.pts = i
