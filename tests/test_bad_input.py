@@ -4,14 +4,13 @@ The commands run in this process (their `main(argv)`), so the table stays
 fast; `tests/test_cli.py` runs a few of the same as real subprocesses.
 """
 
-import importlib
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import real_crops, write_kaggle_layout
+from tests.conftest import call_main, real_crops, write_kaggle_layout
 
 TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
         "--epochs", "1", "--steps-per-epoch", "1"]
@@ -124,17 +123,12 @@ def test_bad_input_is_one_line_and_exit_code_2(world, module, argv, message, cap
     root, run = str(world["root"]), str(world["run"])
     argv = [a.format(root=root, run=run) for a in argv]
     before = _snapshot(root)
-    main = importlib.import_module(module).main
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # argparse
-        code = stop.code
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert code == 2, captured.err[-2000:]
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err[-2000:]
+    code, out, err = call_main(module, argv, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err[-2000:]
     assert message in lines[0], lines[0]
-    assert "Traceback" not in captured.err + captured.out
+    assert "Traceback" not in err + out
     assert _snapshot(root) == before  # nothing created, changed or removed
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, error_lines, run_cli
+from tests.conftest import REPO, call_main, error_lines, run_cli
 from tests.conftest import real_crops, write_kaggle_layout
 
 TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
@@ -97,13 +97,13 @@ def _pickled(root):
     ],
     ids=["missing-path", "empty-folder", "npy-count-mismatch", "npy-wrong-shape", "pickled-npy"],
 )
-def test_bad_data_gives_one_line_and_exit_code_2(tmp_path, make_data, expected):
+def test_bad_data_gives_one_line_and_exit_code_2(tmp_path, make_data, expected, capsys):
     data = make_data(tmp_path)
-    result = run_cli("train.py", *TINY, "--data", str(data), "--out", str(tmp_path / "runs"))
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = error_lines(result.stderr)
-    assert len(errors) == 1 and expected in errors[0], result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
+    code, _, err = call_main("keras_colorizer.cli.train", [*TINY, "--data", str(data), "--out", str(tmp_path / "runs")], capsys)
+    assert code == 2, err[-2000:]
+    errors = error_lines(err)
+    assert len(errors) == 1 and expected in errors[0], err[-2000:]
+    assert "Traceback" not in err
     assert not (tmp_path / "runs").exists() or not os.listdir(tmp_path / "runs")
 
 

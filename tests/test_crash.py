@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+from keras_colorizer.export import swap
 from tests.conftest import REPO
 
 TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
@@ -122,14 +123,13 @@ def test_export_overwrite_killed_at_every_step_of_the_swap_leaves_the_old_or_the
     for point in ("export-staged", "export-aside", "export-swapped"):
         killed = _export(trained_run.run_dir, out, kill_at=point)
         assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-        # What the next export finds and repairs before it starts (the same code, run on its own here).
-        repaired = _run(["-c", f"from keras_colorizer.export import swap; print(swap.recover({str(out)!r}))"])
-        assert repaired.returncode == 0, repaired.stderr[-2000:]
+        # What the next export finds and repairs before it starts (the same code, called here).
+        repaired = str(swap.recover(str(out)))
         stamps.append(_whole_export(out))
         assert not [n for n in os.listdir(tmp_path) if ".tmp-" in n or ".old-" in n], os.listdir(tmp_path)
         if point == "export-staged":
             assert stamps[-1] == stamps[-2]  # killed before the swap: the old export, untouched
-            assert "removed the unfinished export" in repaired.stdout
+            assert "removed the unfinished export" in repaired
         else:
             assert stamps[-1] != stamps[-2]  # the swap had begun: finished, the new export in place
     again = _export(trained_run.run_dir, out)

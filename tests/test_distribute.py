@@ -11,7 +11,7 @@ import pytest
 
 from keras_colorizer import distribute
 from keras_colorizer.config import OptionError, TrainOptions
-from tests.conftest import REPO, error_lines, run_cli
+from tests.conftest import REPO, call_main, error_lines
 
 # BatchNorm and no dropout: dropout draws its masks per replica, so only the
 # update rule, not the randomness, can match a single device. The paper's
@@ -139,12 +139,15 @@ def test_two_workers_on_localhost_finish_in_step_with_identical_weights(tmp_path
         (["--strategy", "data_parallel"], {}, "--strategy data_parallel needs KERAS_BACKEND=jax"),
     ],
 )
-def test_bad_placement_exits_2_before_any_work(tmp_path, args, env, message):
+def test_bad_placement_exits_2_before_any_work(tmp_path, args, env, message, monkeypatch, capsys):
     out = tmp_path / "runs"
-    result = run_cli("train.py", "--out", str(out), "--levels", "3", "--ngf", "8", "--ndf", "8",
-                     "--image-size", "64", *args, extra_env=env)
-    assert result.returncode == 2, result.stderr[-2000:]
-    lines = error_lines(result.stderr)
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = call_main("keras_colorizer.cli.train", ["--out", str(out), "--levels", "3", "--ngf", "8", "--ndf", "8",
+                                                           "--image-size", "64", *args], capsys)
+    assert code == 2, err[-2000:]
+    lines = error_lines(err)
     assert len(lines) == 1 and message in lines[0], lines
     assert not out.exists()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import error_lines, real_crops, run_cli
+from tests.conftest import call_main, error_lines, real_crops, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +72,15 @@ def test_evaluate_scores_a_checkpoint_a_saved_model_and_a_tflite_file_alike(trai
     ],
     ids=["no-photos", "unreadable-tflite", "not-a-model", "foreign-saved-model"],
 )
-def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, trained_run, photo_folder, make_model, make_data, message):
+def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, trained_run, photo_folder, make_model, make_data, message, capsys):
     (tmp_path / "empty").mkdir()
     model = make_model(tmp_path, trained_run.run_dir)
     data = make_data(tmp_path) or photo_folder
-    result = run_cli("-m", "keras_colorizer.evaluate", "--model", str(model), "--data", str(data), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = error_lines(result.stderr)
-    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    argv = ["--model", str(model), "--data", str(data), "--out", str(tmp_path / "out")]
+    code, _, err = call_main("keras_colorizer.cli.evaluate", argv, capsys)
+    assert code == 2, err[-2000:]
+    errors = error_lines(err)
+    assert len(errors) == 1 and message in errors[0], err[-2000:]
 
 
 def _file(path, content):

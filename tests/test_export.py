@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_colorizer.export.tflite import read_metadata
 from keras_colorizer.inference import Colorizer
-from tests.conftest import error_lines, run_cli
+from tests.conftest import call_main, error_lines, run_cli
 from tests.conftest import real_crops
 
 
@@ -223,12 +223,12 @@ def _broken_copy(run_dir, tmp_path, breakage):
     ],
     ids=["corrupt-weights", "missing-weights", "corrupt-state"],
 )
-def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trained_run, breakage, message):
+def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trained_run, breakage, message, capsys):
     run = _broken_copy(trained_run.run_dir, tmp_path, breakage)
-    result = run_cli("-m", "keras_colorizer.export", str(run), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = error_lines(result.stderr)
-    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    code, _, err = call_main("keras_colorizer.export.cli", [str(run), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2, err[-2000:]
+    errors = error_lines(err)
+    assert len(errors) == 1 and message in errors[0], err[-2000:]
     assert not (tmp_path / "out").exists()
 
 
@@ -241,7 +241,7 @@ def _as_legacy_checkpoint(ckpt):
     os.remove(os.path.join(ckpt, "generator.keras"))
 
 
-def test_legacy_checkpoint_of_another_architecture_exits_2(tmp_path, trained_run):
+def test_legacy_checkpoint_of_another_architecture_exits_2(tmp_path, trained_run, capsys):
     def claim_more_levels(ckpt):
         _as_legacy_checkpoint(ckpt)
         path = os.path.join(ckpt, "state.json")
@@ -250,9 +250,9 @@ def test_legacy_checkpoint_of_another_architecture_exits_2(tmp_path, trained_run
         json.dump(state, open(path, "w"))
 
     run = _broken_copy(trained_run.run_dir, tmp_path, claim_more_levels)
-    result = run_cli("-m", "keras_colorizer.export", str(run), "--out", str(tmp_path / "out"), "--size", "64")
-    assert result.returncode == 2
-    assert "generator.weights.h5: does not fit the generator" in error_lines(result.stderr)[0]
+    code, _, err = call_main("keras_colorizer.export.cli", [str(run), "--out", str(tmp_path / "out"), "--size", "64"], capsys)
+    assert code == 2
+    assert "generator.weights.h5: does not fit the generator" in error_lines(err)[0]
     assert not (tmp_path / "out").exists()
 
 

@@ -153,31 +153,26 @@ def test_a_short_training_on_real_crops_lowers_l1_by_a_third():
     assert l1() <= 0.7 * before, (before, l1())
 
 
-def test_the_encoder_is_frozen_then_learns_at_its_scaled_rate(tmp_path):
-    from keras_colorizer.training import train
-
-    options = tiny_options(tmp_path, generator="efficientnet_lite0_unet", epochs=2, steps_per_epoch=2,
-                           freeze_encoder_epochs=1, encoder_lr_scale=0.1, dropout=0.0)
-    before = build_generator("efficientnet_lite0_unet", **options.generator_settings())
-    first = train(options, max_steps=2, verbose=0)
-    after_frozen = first.model.generator
-    kernel = "block3_dwconv"
-    np.testing.assert_array_equal(after_frozen.get_layer(kernel).kernel.numpy(), before.get_layer(kernel).kernel.numpy())
-    assert not np.array_equal(after_frozen.get_layer("dec4_conv").kernel.numpy(), before.get_layer("dec4_conv").kernel.numpy())
-    resumed = train(resume=first.run_dir, verbose=0)
-    moved = np.abs(resumed.model.generator.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
-    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.01  # two steps of Adam at a tenth of the learning rate
-
-
-def test_resume_of_the_pretrained_family_continues_exactly(tmp_path):
+def test_the_encoder_is_frozen_then_learns_at_its_scaled_rate_and_resume_continues_exactly(tmp_path):
+    """One straight run, and the same run stopped after its frozen epoch and resumed: the freeze, the
+    encoder's tenth of the learning rate and resume equivalence for the pretrained family, on the same runs."""
     from keras_colorizer.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.training import train
 
-    options = dict(generator="efficientnet_lite0_unet", jitter=False, dropout=0.0, epochs=2, steps_per_epoch=2, val_split=0.3)
+    options = dict(generator="efficientnet_lite0_unet", jitter=False, dropout=0.0, epochs=2, steps_per_epoch=2,
+                   val_split=0.3, freeze_encoder_epochs=1, encoder_lr_scale=0.1)
+    before = build_generator("efficientnet_lite0_unet", **tiny_options(tmp_path, **options).generator_settings())
     straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0)
-    first = train(tiny_options(tmp_path, name="parts", **options), max_steps=3, verbose=0)
+    first = train(tiny_options(tmp_path, name="parts", **options), max_steps=2, verbose=0)
+    kernel = "block3_dwconv"
+    frozen = first.model.generator
+    np.testing.assert_array_equal(frozen.get_layer(kernel).kernel.numpy(), before.get_layer(kernel).kernel.numpy())
+    assert not np.array_equal(frozen.get_layer("dec4_conv").kernel.numpy(), before.get_layer("dec4_conv").kernel.numpy())
+
     resumed = train(resume=first.run_dir, verbose=0)
     assert resumed.steps == straight.steps == 4
+    moved = np.abs(resumed.model.generator.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
+    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.01  # two steps of Adam at a tenth of the learning rate
     a = load_generator(find_checkpoint(straight.run_dir))
     b = load_generator(find_checkpoint(resumed.run_dir))
     for x, y in zip(a.get_weights(), b.get_weights()):
