@@ -17,27 +17,27 @@ from tests.conftest import real_crops, write_kaggle_layout
 TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
 
 
-def test_help_lists_every_option():
-    result = run_cli("train.py", "--help")
-    assert result.returncode == 0
+def test_help_lists_every_option(capsys):
+    code, out, _ = call_main("keras_colorizer.cli.train", ["--help"], capsys)
+    assert code == 0
     for flag in ("--data", "--out", "--epochs", "--steps-per-epoch", "--batch-size", "--image-size", "--generator",
-                 "--ngf", "--ndf", "--norm", "--gan-mode", "--lambda-l1", "--lr", "--beta1", "--val-split",
+                 "--ngf", "--ndf", "--norm", "--gan-mode", "--lambda-l1", "--rebalance", "--lr", "--beta1", "--val-split",
                  "--seed", "--resume"):
-        assert flag in result.stdout, flag
-    assert "A full run as in the paper: python train.py" in " ".join(result.stdout.split())
+        assert flag in out, flag
+    assert "A full run as in the paper: python train.py" in " ".join(out.split())
 
 
-def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path):
-    result = run_cli("train.py", *TINY, "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
-                     "--out", str(tmp_path), "--name", "old")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "warning: --preset is deprecated and will be removed; use --generator" in result.stderr
+def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path, capsys):
+    code, _, err = call_main("keras_colorizer.cli.train", [*TINY, "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
+                                                           "--out", str(tmp_path), "--name", "old", "--quiet"], capsys)
+    assert code == 0, err[-2000:]
+    assert "warning: --preset is deprecated and will be removed; use --generator" in err
     import json
 
     assert json.loads((tmp_path / "old" / "options.json").read_text())["generator"] == "unet_256"
-    bad = run_cli("train.py", "--generator", "unet_512", "--out", str(tmp_path))
-    assert bad.returncode == 2 and "--generator must be one of " in error_lines(bad.stderr)[0]
-    assert "Received: 'unet_512'" in error_lines(bad.stderr)[0]
+    code, _, err = call_main("keras_colorizer.cli.train", ["--generator", "unet_512", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "--generator must be one of " in error_lines(err)[0]
+    assert "Received: 'unet_512'" in error_lines(err)[0]
 
 
 def test_train_py_smoke_run_writes_a_complete_run(tmp_path):
@@ -57,12 +57,13 @@ def test_train_py_smoke_run_writes_a_complete_run(tmp_path):
     assert len(history) == 3
 
 
-def test_train_on_a_kaggle_layout_through_the_command_line(tmp_path):
+def test_train_on_a_kaggle_layout_through_the_command_line(tmp_path, capsys):
     write_kaggle_layout(tmp_path / "kaggle", counts=(3, 2, 1), nested=True)
-    result = run_cli("train.py", *TINY, "--data", str(tmp_path / "kaggle"), "--epochs", "1", "--steps-per-epoch", "2",
-                     "--out", str(tmp_path / "runs"), "--name", "k")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Kaggle arrays" in result.stdout
+    code, out, err = call_main("keras_colorizer.cli.train", [*TINY, "--data", str(tmp_path / "kaggle"), "--epochs", "1",
+                                                             "--steps-per-epoch", "2", "--out", str(tmp_path / "runs"), "--name", "k",
+                                                             "--quiet"], capsys)
+    assert code == 0, err[-2000:]
+    assert "Kaggle arrays" in out
     assert (tmp_path / "runs" / "k" / "checkpoints" / "step-0000002").is_dir()
 
 
@@ -135,10 +136,10 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     assert "Resuming from" in resumed.stdout
 
 
-def test_resume_refuses_other_options(tmp_path, trained_run):
-    result = run_cli("train.py", "--resume", trained_run.run_dir, "--lr", "0.1")
-    assert result.returncode == 2
-    line = error_lines(result.stderr)[0]
+def test_resume_refuses_other_options(tmp_path, trained_run, capsys):
+    code, _, err = call_main("keras_colorizer.cli.train", ["--resume", trained_run.run_dir, "--lr", "0.1"], capsys)
+    assert code == 2
+    line = error_lines(err)[0]
     assert "saved options" in line and "Received: --lr" in line
 
 
@@ -159,11 +160,12 @@ def test_colorize_command_writes_pngs_and_reports_bad_files(tmp_path, trained_ru
         assert image.size == (80, 80) and image.mode == "RGB"
 
 
-def test_colorize_command_with_a_missing_model_exits_2(tmp_path):
+def test_colorize_command_with_a_missing_model_exits_2(tmp_path, capsys):
     Image.fromarray(real_crops(1, 32)[0]).save(tmp_path / "a.png")
-    result = run_cli("-m", "keras_colorizer.cli.colorize", str(tmp_path / "a.png"), "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
-    assert result.returncode == 2
-    assert error_lines(result.stderr) == [f"error: {tmp_path / 'nope'}: no such run or checkpoint"]
+    argv = [str(tmp_path / "a.png"), "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
+    code, _, err = call_main("keras_colorizer.cli.colorize", argv, capsys)
+    assert code == 2
+    assert error_lines(err) == [f"error: {tmp_path / 'nope'}: no such run or checkpoint"]
 
 
 def test_run_options_parse_to_their_types():
