@@ -73,13 +73,19 @@ def optimizer_values(result, prefix, kind):
     return [v for k, v in result.items() if k.startswith(f"{prefix}_optimizer/") and k.endswith(kind)]
 
 
+# Batch 4 (two per device under data_parallel), no dropout, the paper's learning rate.
+JAX_OPTIONS = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
+                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4)
+TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+
+
 @pytest.fixture(scope="module")
 def jax_run(tmp_path_factory):
+    """A JAX run stopped after 2 of its 3 steps and resumed (one device of two)."""
     tmp_path = tmp_path_factory.mktemp("jax")
-    options = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=2, epochs=1,
-                   steps_per_epoch=3, samples=2, out=str(tmp_path / "runs"))
-    first = run_jax_worker(tmp_path, "first", "--options", json.dumps(options), "--max-steps", "2")
-    resumed = run_jax_worker(tmp_path, "resumed", "--resume", str(first["run_dir"]))
+    options = dict(JAX_OPTIONS, out=str(tmp_path / "runs"))
+    first = run_jax_worker(tmp_path, "first", "--options", json.dumps(options), "--max-steps", "2", env=TWO_DEVICES)
+    resumed = run_jax_worker(tmp_path, "resumed", "--resume", str(first["run_dir"]), env=TWO_DEVICES)
     return tmp_path, first, resumed
 
 
@@ -106,12 +112,11 @@ def test_a_run_trained_under_jax_exports_through_tensorflow(jax_run):
     assert row["agreement_psnr_db"] > 45.0 and row["colorization_psnr_db"] > 10.0
 
 
-def test_jax_data_parallel_over_two_devices_trains_like_one(tmp_path):
-    options = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
-                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4, out=str(tmp_path / "runs"))
-    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    parallel = run_jax_worker(tmp_path, "parallel", "--options", json.dumps(dict(options, strategy="data_parallel")), env=env)
-    single = run_jax_worker(tmp_path, "single", "--options", json.dumps(options), env=env)
+def test_jax_data_parallel_over_two_devices_trains_like_one(jax_run, tmp_path):
+    # The one-device reference is the fixture's run, stopped and resumed: resuming is exact too.
+    _, _, single = jax_run
+    options = dict(JAX_OPTIONS, out=str(tmp_path / "runs"), strategy="data_parallel")
+    parallel = run_jax_worker(tmp_path, "parallel", "--options", json.dumps(options), env=TWO_DEVICES)
     assert int(parallel["steps_taken"]) == int(single["steps_taken"]) == 3
     for prefix in ("g", "d"):
         (iterations,) = optimizer_values(parallel, prefix, "iteration")
