@@ -59,6 +59,10 @@ def test_weights_from_the_built_in_photos_weigh_gray_down_and_saturated_colours_
     _, ab = color.rgb_to_network(np.concatenate([c.reshape(-1, 3) for c in real_crops(len(photos), 128)]))
     per_pixel = weights[np.asarray(rebalance.bin_index(ab))]
     assert 0.7 < per_pixel.mean() < 1.3, per_pixel.mean()
+    # A large set is sampled evenly, the same images every time.
+    sampled = rebalance.weights_from_source(photos, range(len(photos)), max_images=3)
+    np.testing.assert_array_equal(sampled, rebalance.weights_from_source(photos, [0, 3, 6]))
+    assert not np.array_equal(sampled, weights)
 
 
 def test_weighted_l1_is_l1_with_equal_weights_and_charges_a_rare_colour_more():
