@@ -10,8 +10,8 @@ weighted without bound:
     w(q) proportional to 1 / ((1 - mix) * p(q) + mix / Q),   sum over q of p(q) w(q) = 1
 
 where p is the smoothed share of the training pixels in bin q and Q the
-number of bins the training photos occupy. The mean weight over training
-pixels is 1, so `--lambda-l1` keeps its meaning. Here the weights multiply
+number of bins the training photos occupy. The mean weight over the
+(smoothed) training pixels is 1, so `--lambda-l1` keeps its meaning. Here the weights multiply
 the generator's L1 per pixel (the paper weights a classification loss over
 the same bins).
 """

@@ -138,6 +138,7 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
     ab_weights = None
     if options.rebalance:
         # Counted afresh on resume: the same photos give the same weights.
+        print("Colour rebalancing: counting the training images' colours...", flush=True)
         ab_weights = rebalance.weights_from_source(source, train_idx, mix=options.rebalance)
         print(f"Colour rebalancing: L1 weights {ab_weights.min():.2f} (common colours) to {ab_weights.max():.1f} "
               f"(rare), from the colours of the {len(train_idx)} training images.", flush=True)
