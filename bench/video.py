@@ -18,6 +18,7 @@ on every K-th frame, carried along the flow in between. Prints one JSON line.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -25,8 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import contextlib
 
 import numpy as np
 from common import SHARED, machine, report
