@@ -39,7 +39,7 @@ def build_parser():
         help=f"TFLite variants, from {', '.join(VARIANTS)} (default: {','.join(DEFAULT_VARIANTS)}; int16x8 is for "
         "accelerators that run 16x8: on a CPU it runs 25-60x slower than float32)",
     )
-    parser.add_argument("--size", type=positive_int, default=256, help="the TFLite files' static input size (default: 256)")
+    parser.add_argument("--size", type=positive_int, default=256, help="side of the photos the TFLite files' colorize takes (default: 256); the network inside runs at its training size, as on the desktop")
     parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
     parser.add_argument("--version", type=positive_int, default=1, help="TF Serving model version, a positive integer (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
@@ -113,10 +113,11 @@ def export(args):
     if os.path.exists(out) and not args.overwrite:
         raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
     generator, checkpoint, step = load_float32_generator(args.model)
-    try:
-        generator.check_size(args.size)
-    except ValueError as error:
-        raise UserError(f"--size: {error}") from None
+    if generator.image_size is None:  # then the network runs at --size, which must suit it
+        try:
+            generator.check_size(args.size)
+        except ValueError as error:
+            raise UserError(f"--size: {error}") from None
     try:
         tmp = swap.staging_folder(out)
     except OSError as error:
@@ -152,6 +153,7 @@ def tflite_metadata(generator, size, version, checkpoint, step):
     """What each TFLite file carries about itself: signatures, value ranges, version and the generator's config."""
     from keras_colorizer import signatures as names
 
+    network = generator.image_size or size  # the side the network runs at (`MobileModule`)
     return {
         "model_version": version,
         "checkpoint": checkpoint,
@@ -162,8 +164,8 @@ def tflite_metadata(generator, size, version, checkpoint, step):
                 "outputs": {names.MOBILE_OUTPUT: f"uint8 [1, {size}, {size}, 3], 0..255"},
             },
             names.PREDICT_AB: {
-                "inputs": {names.PREDICT_AB_INPUT: f"float32 [1, {size}, {size}, 1], L/50 - 1 in [-1, 1]"},
-                "outputs": {names.PREDICT_AB_OUTPUT: f"float32 [1, {size}, {size}, 2], ab/110 in [-1, 1]"},
+                "inputs": {names.PREDICT_AB_INPUT: f"float32 [1, {network}, {network}, 1], L/50 - 1 in [-1, 1]"},
+                "outputs": {names.PREDICT_AB_OUTPUT: f"float32 [1, {network}, {network}, 2], ab/110 in [-1, 1]"},
             },
         },
         "generator": {"class": type(generator).__name__, "config": generator.get_config()},

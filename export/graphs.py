@@ -22,10 +22,17 @@ def gray_lightness_table():
     return tf.constant(np.asarray(color.rgb_to_lab(gray))[:, 0], dtype=tf.float32)
 
 
-def gray_to_network_l(gray):
-    """uint8 gray pixels, any shape -> their L in network range, float32: what `predict_ab` takes."""
+def gray_to_network_l(gray, size=None):
+    """uint8 gray pixels -> their L in network range, float32: what `predict_ab` takes.
+
+    `gray` is any shape, or (N, H, W, 1) when `size` is given: then L is
+    resized to size x size first, as the TFLite `colorize` resizes a photo for the network.
+    """
     table = gray_lightness_table().numpy()
-    return np.asarray(color.normalize_l(table[np.asarray(gray).astype(np.int32)]), np.float32)
+    lightness = table[np.asarray(gray).astype(np.int32)]
+    if size is not None:
+        lightness = np.asarray(resize_static(tf.constant(lightness), (size, size), antialias=True))
+    return np.asarray(color.normalize_l(lightness), np.float32)
 
 
 def to_gray(crops):
@@ -60,6 +67,23 @@ def check_images(images, max_pixels=MAX_PIXELS):
 def resize_dynamic(images, size, antialias=False):
     """Bilinear resize to a size known only at run time."""
     return tf.image.resize(images, size, method="bilinear", antialias=antialias)
+
+
+def resize_static(images, size, antialias=False):
+    """Bilinear resize between sizes known when traced, with builtin TFLite ops only.
+
+    The same size is the identity (no op). An antialiased shrink by a whole
+    factor is a box average (AVERAGE_POOL_2D; `antialias=True` of
+    `tf.image.resize` would need a Flex op); any other shrink is plain
+    bilinear.
+    """
+    height, width = images.shape[1], images.shape[2]
+    if (height, width) == tuple(size):
+        return images
+    factor = height // size[0]
+    if antialias and factor > 1 and (height, width) == (factor * size[0], factor * size[1]):
+        return tf.nn.avg_pool2d(images, factor, factor, "VALID")
+    return tf.image.resize(images, size, method="bilinear")
 
 
 def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
@@ -135,29 +159,36 @@ class ServingModule(tf.Module):
 
 
 class MobileModule(tf.Module):
-    """What each TFLite file holds: static batch-1 signatures at the mobile size.
+    """What each TFLite file holds: static batch-1 signatures.
 
-    `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab inside.
-    `predict_ab`: network-range L (1, S, S, 1) -> ab (1, S, S, 2).
+    `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab
+    inside, the network run at its training size as on the desktop
+    (`colorize_lightness`): the photo's L shrunk to it, the predicted ab
+    enlarged back to S.
+    `predict_ab` (the network alone): network-range L (1, N, N, 1) -> ab
+    (1, N, N, 2), N the generator's training size (S if it has none).
     """
 
     def __init__(self, generator, size):
         super().__init__(name="colorizer_mobile")
         self.generator = generator
         self.size = int(size)
+        self.network_size = int(generator.image_size or size)
         self.lightness_of_gray = gray_lightness_table()
-        size = self.size
+        size, network_size = self.size, self.network_size
+
+        def predict(l_norm):
+            return tf.cast(self.generator(l_norm, training=False), tf.float32)
 
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name=names.MOBILE_INPUT)])
         def colorize(gray):
             lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
-            ab = tf.cast(self.generator(color.normalize_l(lightness), training=False), tf.float32)
-            lab = tf.concat([lightness, color.denormalize_ab(ab)], axis=-1)
-            return {names.MOBILE_OUTPUT: to_uint8(color.lab_to_rgb_in_gamut(lab))}
+            rgb = colorize_lightness(lightness, predict, network_size, resize=resize_static)
+            return {names.MOBILE_OUTPUT: to_uint8(rgb)}
 
-        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
+        @tf.function(input_signature=[tf.TensorSpec([1, network_size, network_size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
         def predict_ab(l):
-            return {names.PREDICT_AB_OUTPUT: tf.cast(self.generator(l, training=False), tf.float32)}
+            return {names.PREDICT_AB_OUTPUT: predict(l)}
 
         self.colorize = colorize
         self.predict_ab = predict_ab

@@ -21,7 +21,7 @@ def litert_latency_ms(path, gray, threads, runs=5, signature=names.MOBILE_COLORI
     """Median time of a signature with the LiteRT interpreter (XNNPACK).
 
     `colorize` takes the uint8 `gray` as it is; `predict_ab` (the network
-    alone, no colour conversion) takes its network-range L.
+    alone, no colour conversion) takes its network-range L at the network's size.
     """
     from ai_edge_litert.interpreter import Interpreter
 
@@ -31,7 +31,7 @@ def litert_latency_ms(path, gray, threads, runs=5, signature=names.MOBILE_COLORI
     if signature == names.MOBILE_COLORIZE:
         inputs = {names.MOBILE_INPUT: gray}
     else:
-        inputs = {names.PREDICT_AB_INPUT: gray_to_network_l(gray)}
+        inputs = {names.PREDICT_AB_INPUT: gray_to_network_l(gray, _network_size(runner))}
     runner(**inputs)  # warm-up
     times = []
     for _ in range(runs):
@@ -39,6 +39,11 @@ def litert_latency_ms(path, gray, threads, runs=5, signature=names.MOBILE_COLORI
         runner(**inputs)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
+
+
+def _network_size(predict_ab_runner):
+    """The side of a TFLite file's `predict_ab` input: the network's size."""
+    return int(predict_ab_runner.get_input_details()[names.PREDICT_AB_INPUT]["shape"][1])
 
 
 def keras_reference(generator, size, originals):
@@ -54,7 +59,7 @@ def keras_reference(generator, size, originals):
     rgb, ab = [], []
     for g in gray:
         rgb.append(mobile.colorize(g[None])[names.MOBILE_OUTPUT].numpy()[0])
-        ab.append(mobile.predict_ab(gray_to_network_l(g[None]))[names.PREDICT_AB_OUTPUT].numpy()[0])
+        ab.append(mobile.predict_ab(gray_to_network_l(g[None], mobile.network_size))[names.PREDICT_AB_OUTPUT].numpy()[0])
     return {"gray": gray, "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 
@@ -70,7 +75,8 @@ def run_tflite(path, reference):
     rgb, ab = [], []
     for g in reference["gray"]:
         rgb.append(colorize(**{names.MOBILE_INPUT: g[None]})[names.MOBILE_OUTPUT][0])
-        ab.append(predict_ab(**{names.PREDICT_AB_INPUT: gray_to_network_l(g[None])})[names.PREDICT_AB_OUTPUT][0])
+        l_norm = gray_to_network_l(g[None], _network_size(predict_ab))
+        ab.append(predict_ab(**{names.PREDICT_AB_INPUT: l_norm})[names.PREDICT_AB_OUTPUT][0])
     return {"gray": reference["gray"], "rgb": np.stack(rgb), "ab": np.stack(ab)}
 
 

@@ -39,15 +39,18 @@ def _frozen_module(generator, size):
     def colorize(gray):
         return {names.MOBILE_OUTPUT: frozen_colorize(gray)[0]}
 
-    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
+    network_size = mobile.network_size
+
+    @tf.function(input_signature=[tf.TensorSpec([1, network_size, network_size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
     def predict_ab(l):
         return {names.PREDICT_AB_OUTPUT: frozen_ab(l)[0]}
 
     module.colorize, module.predict_ab = colorize, predict_ab
+    module.network_size = network_size
     return module
 
 
-def _converter(saved_model_dir, variant, calibration_gray):
+def _converter(saved_model_dir, variant, calibration_gray, network_size):
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=list(SIGNATURES))
     # Builtin ops only: conversion fails loudly rather than adding Flex ops.
     builtins = tf.lite.OpsSet.TFLITE_BUILTINS
@@ -61,24 +64,24 @@ def _converter(saved_model_dir, variant, calibration_gray):
     if variant == "dynamic":
         return converter
 
-    converter.representative_dataset = lambda: _calibration_samples(calibration_gray, SIGNATURES)
+    converter.representative_dataset = lambda: _calibration_samples(calibration_gray, SIGNATURES, network_size)
     if variant not in QUANTIZED:
         raise ValueError(f"Unknown TFLite variant. Expected one of: {', '.join(VARIANTS)}. Received: {variant!r}")
     # Calibrate only; `quantize_network` then quantizes the generator's ops.
     return calibrate_only(converter)
 
 
-def _calibration_samples(calibration_gray, signatures):
+def _calibration_samples(calibration_gray, signatures, network_size):
     """(signature, inputs) pairs for the converter's calibration: each gray crop to each signature."""
     for gray in calibration_gray:
         gray = gray[None, ..., None]
         if names.MOBILE_COLORIZE in signatures:
             yield names.MOBILE_COLORIZE, {names.MOBILE_INPUT: gray}
         if names.PREDICT_AB in signatures:
-            yield names.PREDICT_AB, {names.PREDICT_AB_INPUT: gray_to_network_l(gray)}
+            yield names.PREDICT_AB, {names.PREDICT_AB_INPUT: gray_to_network_l(gray, network_size)}
 
 
-def convert_16x8(saved_model_dir, calibration_gray):
+def convert_16x8(saved_model_dir, calibration_gray, network_size):
     """int16 activations and int8 weights, each signature converted on its own and then joined.
 
     TensorFlow sends 16x8 through its older quantizer, which quantizes every
@@ -99,7 +102,7 @@ def convert_16x8(saved_model_dir, calibration_gray):
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,  # float for the ops without a 16x8 kernel; never Flex
         ]
-        converter.representative_dataset = lambda s=signature: _calibration_samples(calibration_gray, (s,))
+        converter.representative_dataset = lambda s=signature: _calibration_samples(calibration_gray, (s,), network_size)
         blobs.append(converter.convert())
     return join_signatures(blobs)
 
@@ -229,9 +232,9 @@ def convert_variants(generator, size, variants, calibration_gray, folder, metada
         for variant in variants:
             progress(f"[tflite] converting {variant} ...")
             if variant == "int16x8":
-                blob = convert_16x8(saved, calibration_gray)
+                blob = convert_16x8(saved, calibration_gray, module.network_size)
             else:
-                blob = _converter(saved, variant, calibration_gray).convert()
+                blob = _converter(saved, variant, calibration_gray, module.network_size).convert()
             if variant in QUANTIZED:
                 blob = quantize_network(blob, variant, generator.name, generator.float_stem_layers)
             blob = embed_metadata(blob, {**metadata, "variant": variant})

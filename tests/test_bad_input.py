@@ -103,7 +103,7 @@ def _cases():
         (export, ["{run}", "--out", "{root}/x", "--version", "v2"], "argument --version: expected a positive integer, got 'v2'"),
         (export, ["{run}", "--out", "{root}/x", "--variants", "int4"], "--variants 'int4': expected a comma-separated list"),
         (export, ["{run}", "--out", "{root}/x", "--formats", "onnx"], "--formats 'onnx': expected a comma-separated list"),
-        (export, ["{run}", "--out", "{root}/x", "--size", "100"], "--size: Image size 100 does not suit"),
+        (export, ["{run}", "--out", "{root}/x", "--size", "0"], "argument --size: expected a positive integer, got 0"),
         (export, ["{run}", "--out", "{root}/exported"], "exported: exists; choose another --out or pass --overwrite"),
         (export, ["{run}", "--out", "{root}/a_file.txt/x", "--formats", "saved_model"], "cannot write the export there"),
         (export, ["{root}/missing", "--out", "{root}/x"], "missing: no such run or checkpoint"),

@@ -178,6 +178,40 @@ def test_int16x8_keeps_both_signatures_accurate_on_a_model_with_real_biases(trai
     assert scores["agreement_psnr_db"] >= 35.0 and scores["max_ab_error"] < 3.0, scores
 
 
+def test_tflite_colorize_runs_the_network_at_its_training_size_as_the_desktop_does(trained_run, tmp_path):
+    """A file for 128x128 photos of a model trained at 64: its network sees the photo shrunk to 64, as
+    `Colorizer` does, and its colour is the desktop's (at 128 the network saw what it never trained on)."""
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.graphs import to_gray
+    from keras_colorizer.export.tflite import convert_variants
+
+    generator, _, _ = load_float32_generator(trained_run.run_dir)
+    assert generator.image_size == 64
+    rng = np.random.default_rng(0)
+    for layer in generator.layers:  # colours that vary with the content, so agreement means something
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.beta.assign(rng.normal(0.0, 1.0, layer.beta.shape))
+    photos = real_crops(6, 128)
+    paths = convert_variants(generator, 128, ["float32"], to_gray(photos[:4]), str(tmp_path), {}, progress=lambda _: None)
+    interpreter = Interpreter(model_path=paths["float32"])
+    assert interpreter.get_signature_runner("predict_ab").get_input_details()["l"]["shape"].tolist() == [1, 64, 64, 1]
+    assert interpreter.get_signature_runner("colorize").get_input_details()["gray"]["shape"].tolist() == [1, 128, 128, 1]
+    assert Colorizer.from_tflite(paths["float32"]).image_size == 64
+
+    colorize = interpreter.get_signature_runner("colorize")
+    desktop, at_photo_size = Colorizer(generator, 64), Colorizer(generator, 128)
+    for gray in to_gray(photos[4:]):
+        phone = colorize(gray=gray[None, ..., None])["rgb"][0].astype(int)
+        expected = desktop.colorize(gray).astype(int)
+        # Measured: 7-8 levels apart on average between the two sizes, 0.02 (at most 1) between phone and
+        # desktop, whose shrinks differ (a 2x2 mean here, a 4-tap triangle there).
+        assert np.abs(expected - at_photo_size.colorize(gray).astype(int)).mean() > 3.0
+        assert np.abs(phone - expected).mean() < 0.2 and np.abs(phone - expected).max() <= 2
+
+
 def test_tflite_float32_agrees_with_keras(exported, trained_run):
     from ai_edge_litert.interpreter import Interpreter
 
