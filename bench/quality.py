@@ -4,10 +4,12 @@ usage: python bench/quality.py [--train DIR] [--eval DIR ...] [--steps 800] [--s
 
 Defaults: train on ../shared/data/train/bsds500 and evaluate on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500 (Kodak24 alone
-is too small to decide on); `unet_128` (ngf 64, ndf 64) on 128x128 crops,
-batch 4, 800 steps in 10 epochs (the CPU budget: about 10 minutes on a
-2-core CPU). `--set` overrides any training option (see `python train.py
---help`), e.g. `--set pretrain_epochs=2 --set gan_mode=vanilla`. For a GPU
+is too small to decide on); the default recipe of `python train.py`
+(`efficientnet_lite0_unet`, lambda 300) with a 64-filter discriminator
+(ngf 64 too, for the U-Nets), 128x128 crops, batch 4, 800 steps in 10
+epochs (the CPU budget: 20-40 minutes on a 2-core CPU). `--set` overrides
+any training option (see `python train.py --help`), e.g. `--set
+generator=unet_128 --set lambda_l1=100` (the earlier default). For a GPU
 budget raise --steps and the model size, e.g.
 `--steps 20000 --set generator=unet_256 --set image_size=256`.
 """
@@ -57,7 +59,7 @@ def main():
     from keras_colorizer.training import train
 
     values = dict(
-        data=args.train, out=args.out, generator="unet_128", ngf=64, ndf=64, image_size=128, batch_size=4,
+        data=args.train, out=args.out, ngf=64, ndf=64, image_size=128, batch_size=4,
         epochs=args.epochs, steps_per_epoch=max(1, args.steps // args.epochs), val_split=0.05, samples=4,
     )
     values.update(parse_set(args.set))

@@ -48,7 +48,7 @@ class TrainOptions:
     steps_per_epoch: Optional[int] = field(default=40, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
     batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})
     image_size: int = field(default=128, metadata={"help": "side of the square training crops, a multiple of 2**levels"})
-    generator: str = field(default="unet_128", metadata={"help": "generator architecture: unet_256, unet_128 (the pix2pix U-Net, 8 or 7 levels); efficientnet_lite0_unet (a U-Net decoder on EfficientNet-Lite0, ImageNet weights installed); mobilenet_v3_small_unet, mobilenet_v3_large_unet, efficientnet_v2_b0_unet, resnet50_v2_unet, convnext_tiny_unet (keras.applications encoders, ImageNet weights downloaded on first use)"})
+    generator: str = field(default="efficientnet_lite0_unet", metadata={"help": "generator architecture: efficientnet_lite0_unet (the default: a U-Net decoder on EfficientNet-Lite0, ImageNet weights installed); unet_256, unet_128 (the pix2pix U-Net, 8 or 7 levels, from scratch); mobilenet_v3_small_unet, mobilenet_v3_large_unet, efficientnet_v2_b0_unet, resnet50_v2_unet, convnext_tiny_unet (keras.applications encoders, ImageNet weights downloaded on first use)"})
     levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding the depth --generator names (small models)"})
     ngf: int = field(default=32, metadata={"help": "generator filters in the outermost layer (paper: 64)"})
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
@@ -60,7 +60,7 @@ class TrainOptions:
     encoder_lr_scale: float = field(default=0.1, metadata={"help": "the encoder's learning rate, as a share of --lr"})
     freeze_encoder_epochs: int = field(default=0, metadata={"help": "first epochs in which the encoder does not learn"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
-    lambda_l1: float = field(default=100.0, metadata={"help": "weight of the L1 loss"})
+    lambda_l1: float = field(default=300.0, metadata={"help": "weight of the L1 loss (the paper: 100; 300 measured better with an ImageNet encoder, docs/quality.md)"})
     rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing of L1 (Zhang et al. 2016): each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
@@ -185,9 +185,12 @@ class TrainOptions:
             return cls.from_dict(json.load(f))
 
 
+# A full run of the default recipe: every training photo once an epoch, the paper's 200 epochs.
+DEFAULT_FULL_RUN_HINT = "python train.py --data PHOTOS_OR_KAGGLE_DIR --epochs 200 --steps-per-epoch 0"
+# The paper's setup.
 FULL_RUN_HINT = (
     "python train.py --data PHOTOS_OR_KAGGLE_DIR --generator unet_256 --image-size 256 "
-    "--ngf 64 --ndf 64 --batch-size 1 --epochs 200 --steps-per-epoch 0"
+    "--ngf 64 --ndf 64 --lambda-l1 100 --batch-size 1 --epochs 200 --steps-per-epoch 0"
 )
 
 

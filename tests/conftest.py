@@ -20,7 +20,7 @@ def tiny_options(tmp_path, **overrides):
     from keras_colorizer.config import TrainOptions
 
     values = dict(
-        out=str(tmp_path / "runs"), levels=3, ngf=8, ndf=8, n_layers=2, image_size=64,
+        out=str(tmp_path / "runs"), generator="unet_128", levels=3, ngf=8, ndf=8, n_layers=2, image_size=64,
         batch_size=2, epochs=1, steps_per_epoch=2, samples=2,
     )
     values.update(overrides)

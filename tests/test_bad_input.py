@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.conftest import call_main, real_crops, write_kaggle_layout
 
-TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
+TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
         "--epochs", "1", "--steps-per-epoch", "1"]
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 from tests.conftest import REPO, call_main, error_lines, run_cli
 from tests.conftest import real_crops, write_kaggle_layout
 
-TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
+TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
 
 
 def test_help_lists_every_option(capsys):
@@ -28,7 +28,7 @@ def test_help_lists_every_option(capsys):
 
 
 def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path, capsys):
-    code, _, err = call_main("keras_colorizer.cli.train", [*TINY, "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
+    code, _, err = call_main("keras_colorizer.cli.train", [*TINY[2:], "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
                                                            "--out", str(tmp_path), "--name", "old", "--quiet"], capsys)
     assert code == 0, err[-2000:]
     assert "warning: --preset is deprecated and will be removed; use --generator" in err
@@ -112,7 +112,8 @@ def test_bad_option_value_gives_one_line_and_exit_code_2(tmp_path):
     result = run_cli("train.py", "--image-size", "100", "--out", str(tmp_path))
     assert result.returncode == 2
     assert error_lines(result.stderr) == [
-        "error: Image size 100 does not suit the unet_128 generator: it must be a positive multiple of 128. Received: image_size=100"
+        "error: Image size 100 does not suit the efficientnet_lite0_unet generator: it must be a positive multiple of 32. "
+        "Received: image_size=100"
     ]
 
 

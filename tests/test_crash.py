@@ -16,7 +16,7 @@ import time
 from keras_colorizer.export import swap
 from tests.conftest import REPO
 
-TINY = ["--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
+TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
         "--steps-per-epoch", "1", "--quiet"]
 
 

@@ -21,7 +21,7 @@ from tests.conftest import REPO, call_main, error_lines
 # single weights differed by 1.1e-5 (vanilla loss, Xeon with AMX) and 1.6e-5
 # (LSGAN, EPYC) after 3 steps; at 2e-4 the largest difference is 8.8e-7,
 # while the weights move by up to 6e-4.
-TINY = dict(levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
+TINY = dict(generator="unet_128", levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
             steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4)
 
 
@@ -144,7 +144,7 @@ def test_bad_placement_exits_2_before_any_work(tmp_path, args, env, message, mon
     monkeypatch.delenv("TF_CONFIG", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    code, _, err = call_main("keras_colorizer.cli.train", ["--out", str(out), "--levels", "3", "--ngf", "8", "--ndf", "8",
+    code, _, err = call_main("keras_colorizer.cli.train", ["--out", str(out), "--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8",
                                                            "--image-size", "64", *args], capsys)
     assert code == 2, err[-2000:]
     lines = error_lines(err)
@@ -156,7 +156,8 @@ def test_batch_that_does_not_split_over_the_replicas_exits_2(tmp_path):
     out = tmp_path / "runs"
     result = subprocess.run(
         [sys.executable, "-m", "tests.training_worker", "--logical-cpus", "2", "--cli",
-         "--out", str(out), "--strategy", "mirrored", "--batch-size", "3", "--levels", "3", "--image-size", "64"],
+         "--out", str(out), "--strategy", "mirrored", "--batch-size", "3", "--generator", "unet_128", "--levels", "3",
+         "--image-size", "64"],
         cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 2, result.stderr[-2000:]

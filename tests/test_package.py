@@ -39,7 +39,7 @@ import keras_colorizer, keras_colorizer.plots, keras_colorizer.training, keras_c
 import keras_colorizer.callbacks, keras_colorizer.inference
 from keras_colorizer.assemble import build_model
 from keras_colorizer.config import TrainOptions
-build_model(TrainOptions(levels=3, ngf=4, ndf=4, image_size=64), "rgb", steps_per_epoch=2)
+build_model(TrainOptions(generator="unet_128", levels=3, ngf=4, ndf=4, image_size=64), "rgb", steps_per_epoch=2)
 got = (random.random(), float(np.random.rand()))
 assert got == expected, (got, expected)
 assert matplotlib.rcParams._get("backend") == backend

@@ -6,7 +6,7 @@ import sys
 from typing import Optional
 
 from keras_colorizer.cli.common import ArgumentParser, fail, quiet_tensorflow
-from keras_colorizer.config import FULL_RUN_HINT, TrainOptions
+from keras_colorizer.config import DEFAULT_FULL_RUN_HINT, FULL_RUN_HINT, TrainOptions
 
 EXIT_DIVERGED = 1
 EXIT_INTERRUPTED = 130
@@ -101,7 +101,8 @@ def main(argv=None):
         print(describe_run(result))
         return EXIT_INTERRUPTED
     if not args.resume and not given.get("data"):
-        print(f"This run trained on the built-in photos. For a full one: {FULL_RUN_HINT}")
+        print(f"This run trained on the built-in photos. For a full one: {DEFAULT_FULL_RUN_HINT} "
+              f"(the paper's setup: {FULL_RUN_HINT})")
     print(describe_run(result))
     return 0
 
