@@ -202,9 +202,9 @@ def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_repli
     assert two_replicas.keys() == expected.keys() and len(expected) > 100
     for key, value in expected.items():
         # Replicas sum gradients and statistics in another order. rtol: the decoder's moving variances reach
-        # 5-27 with lambda 300 (3.1e-5 relative seen after the 4 steps; 1e-5 held at lambda 100); atol: Adam scales each update
-        # to about the learning rate (2e-4), so a gradient near 0 summed in another order moves a weight by
-        # a part of that (1.2e-5 seen after the 4 steps).
+        # 5-27 with lambda 300 (3.1e-5 relative seen after the 4 steps; 1e-5 held at lambda 100); atol: Adam
+        # scales each update to about the learning rate (2e-4), so a gradient near 0 summed in another order
+        # moves a weight by a part of that (1.2e-5 seen after the 4 steps).
         np.testing.assert_allclose(two_replicas[key], value, rtol=1e-4, atol=3e-5, err_msg=str(key))
 
 
