@@ -28,6 +28,7 @@ def test_help_lists_every_option(capsys):
 
 
 def test_the_old_preset_option_still_works_with_a_deprecation_line(tmp_path, capsys):
+    # TINY[2:]: TINY without its "--generator unet_128", which --preset replaces here.
     code, _, err = call_main("keras_colorizer.cli.train", [*TINY[2:], "--preset", "unet_256", "--epochs", "1", "--steps-per-epoch", "1",
                                                            "--out", str(tmp_path), "--name", "old", "--quiet"], capsys)
     assert code == 0, err[-2000:]

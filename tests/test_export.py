@@ -212,6 +212,25 @@ def test_tflite_colorize_runs_the_network_at_its_training_size_as_the_desktop_do
         assert np.abs(phone - expected).mean() < 0.2 and np.abs(phone - expected).max() <= 2
 
 
+def test_export_takes_a_photo_size_that_is_no_multiple_of_the_training_size(trained_run, tmp_path, capsys):
+    """--size 96 for a model trained at 64 (a shrink by 1.5, bilinear): refused before the network ran at
+    the training size, now a file whose `colorize` takes 96x96 photos and whose network runs at 64."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    out = tmp_path / "out"
+    code, _, err = call_main("keras_colorizer.export.cli", [trained_run.run_dir, "--out", str(out), "--size", "96",
+                                                            "--formats", "tflite", "--variants", "float32",
+                                                            "--calibration-crops", "2", "--eval-crops", "2"], capsys)
+    assert code == 0, err[-2000:]
+    path = str(out / "tflite" / "colorizer_float32.tflite")
+    interpreter = Interpreter(model_path=path)
+    assert interpreter.get_signature_runner("predict_ab").get_input_details()["l"]["shape"].tolist() == [1, 64, 64, 1]
+    gray = real_crops(1, 96)[0].mean(axis=-1).astype(np.uint8)
+    rgb = interpreter.get_signature_runner("colorize")(gray=gray[None, ..., None])["rgb"][0]
+    assert rgb.shape == (96, 96, 3) and rgb.dtype == np.uint8  # agreement with the desktop: the test above
+    assert read_metadata(path)["signatures"]["predict_ab"]["inputs"]["l"].startswith("float32 [1, 64, 64, 1]")
+
+
 def test_tflite_float32_agrees_with_keras(exported, trained_run):
     from ai_edge_litert.interpreter import Interpreter
 
