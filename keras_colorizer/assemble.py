@@ -82,6 +82,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         d_optimizer=paper_adam("d_adam", **adam),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
+        lambda_class=options.lambda_class,
         ab_weights=ab_weights,
         jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,

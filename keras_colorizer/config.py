@@ -22,7 +22,7 @@ RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "
 # Architecture settings: option -> the argument of the generator family's constructor that takes it.
 GENERATOR_SETTINGS = {
     "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
-    "encoder_weights": "weights",
+    "encoder_weights": "weights", "ab_head": "ab_head",
 }
 # Option names of earlier versions, read from old runs and still accepted on the command line.
 RENAMED_OPTIONS = {"preset": "generator"}
@@ -61,7 +61,9 @@ class TrainOptions:
     freeze_encoder_epochs: int = field(default=0, metadata={"help": "first epochs in which the encoder does not learn"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of the L1 loss (the paper: 100; 300 measured better with an ImageNet encoder, docs/quality.md)"})
-    rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing of L1 (Zhang et al. 2016): each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
+    ab_head: str = field(default="tanh", metadata={"help": "a pretrained encoder's colour output: tanh (ab regressed) or classes (a distribution over ab bins shown as its annealed mean, trained with a classification loss: Zhang et al. 2016)"})
+    lambda_class: float = field(default=1.0, metadata={"help": "weight of the classification loss (--ab-head classes)"})
+    rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing of L1 (of the classification loss with --ab-head classes) (Zhang et al. 2016): each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
@@ -114,6 +116,7 @@ class TrainOptions:
         if self.levels is not None and self.levels < 2:
             raise ValueError(f"--levels must be at least 2. Received: {self.levels}")
         from keras_colorizer.models import GENERATORS, check_image_size
+        from keras_colorizer.models.architectures import family_arguments
         from keras_colorizer.models.layers import NORMS
         from keras_colorizer.models.unet import UPSAMPLE_MODES
 
@@ -142,6 +145,14 @@ class TrainOptions:
                 f"--lambda-l1 must be >= 0, --lr > 0 and --beta1 in [0, 1). "
                 f"Received: lambda_l1={self.lambda_l1}, lr={self.lr}, beta1={self.beta1}"
             )
+        from keras_colorizer.models.encoder_unet import AB_HEADS
+
+        if self.ab_head not in AB_HEADS:
+            raise ValueError(f"--ab-head must be one of {', '.join(AB_HEADS)}. Received: {self.ab_head!r}")
+        if self.ab_head != "tanh" and "ab_head" not in family_arguments(GENERATORS[self.generator][0]):
+            raise ValueError(f"--ab-head {self.ab_head} needs a pretrained encoder's generator; {self.generator} regresses ab")
+        if self.lambda_class < 0:
+            raise ValueError(f"--lambda-class must be >= 0. Received: {self.lambda_class}")
         if not (self.rebalance == 0 or 0 < self.rebalance <= 1):
             raise ValueError(f"--rebalance must be 0 (off) or in (0, 1]. Received: {self.rebalance}")
         if self.precision not in PRECISIONS:

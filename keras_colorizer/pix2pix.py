@@ -7,7 +7,9 @@ the host handed over another, converts it to (L, ab) on the device, then
 1. updates the discriminator on real pairs (L, ab) against generated pairs
    (L, G(L)), its loss halved as in the paper;
 2. updates the generator on the adversarial loss against the updated
-   discriminator plus lambda_l1 * |G(L) - ab|.
+   discriminator plus lambda_l1 * |G(L) - ab| (plus lambda_class times the
+   cross-entropy of its ab bin logits, for a generator with an `ab_logits`
+   layer: `ab_classes`).
 
 The step itself is written once per backend (`keras_colorizer.steps`): with
 TensorFlow it uses gradient tapes and runs under any `tf.distribute`
@@ -18,11 +20,24 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_colorizer import color, rebalance
+from keras_colorizer import ab_classes, color, rebalance
 from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
 ENCODINGS = ("rgb", "lab8")
+
+
+def class_logits_view(generator):
+    """L -> [ab, bin logits] over the generator's own layers when it has an `ab_logits` layer, else None."""
+    if "ab_logits" not in [layer.name for layer in generator.layers]:
+        return None
+    view = keras.Model(generator.inputs, [generator.outputs[0], generator.get_layer("ab_logits").output],
+                       name=f"{generator.name}_with_logits")
+    # The JAX step hands the view the generator's variable values in the generator's order.
+    for listing in ("trainable_variables", "non_trainable_variables"):
+        if [id(v) for v in getattr(view, listing)] != [id(v) for v in getattr(generator, listing)]:
+            raise RuntimeError(f"{view.name} lists its {listing} in another order than {generator.name}")
+    return view
 
 
 class OptimizerPair:
@@ -82,9 +97,10 @@ class Pix2Pix(keras.Model):
         self.discriminator = discriminator
         self.encoding = encoding
         self.image_size = image_size
-        self.trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("d_loss", "d_real", "d_fake", "g_gan", "g_l1")
-        }
+        # Not an attribute Keras tracks: the view holds the generator's layers, saved once, with the generator.
+        object.__setattr__(self, "generator_with_logits", class_logits_view(generator))
+        losses = ("d_loss", "d_real", "d_fake", "g_gan", "g_l1") + (() if self.generator_with_logits is None else ("g_class",))
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in losses}
         self.val_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr")}
         # Weight of the adversarial term in the generator's loss: 0 during an
         # L1-only warm-up (`WarmUpSchedule` sets it per epoch), 1 after.
@@ -114,7 +130,7 @@ class Pix2Pix(keras.Model):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=1.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
@@ -123,7 +139,10 @@ class Pix2Pix(keras.Model):
         `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
         its own optimizer's scale. `ab_weights`, per ab bin
         (`keras_colorizer.rebalance`), weight each pixel's L1 by how rare
-        its true colour is; the `g_l1` log stays the plain L1.
+        its true colour is; the `g_l1` log stays the plain L1. A generator
+        with ab bin logits (`ab_classes`) adds `lambda_class` times their
+        cross-entropy (`g_class`), which `ab_weights` then weight instead of
+        L1, as in Zhang et al.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -133,14 +152,15 @@ class Pix2Pix(keras.Model):
             )
         if gan_mode not in GAN_MODES:
             raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: gan_mode={gan_mode!r}")
-        if lambda_l1 < 0:
-            raise ValueError(f"lambda_l1 must be >= 0. Received: lambda_l1={lambda_l1}")
+        if lambda_l1 < 0 or lambda_class < 0:
+            raise ValueError(f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={lambda_class}")
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
+        self.lambda_class = float(lambda_class)
         if ab_weights is not None:
             ab_weights = np.asarray(ab_weights, "float32")
             if ab_weights.shape != (rebalance.BINS_PER_AXIS**2,) or not np.all(np.isfinite(ab_weights) & (ab_weights > 0)):
@@ -162,6 +182,12 @@ class Pix2Pix(keras.Model):
 
     def call(self, l_norm, training=False):
         return self.generator(l_norm, training=training)
+
+    def generate(self, l_norm, training=False):
+        """The generator's outputs the losses need: (ab,), or (ab, bin logits) for a classifying generator."""
+        if self.generator_with_logits is None:
+            return (self.generator(l_norm, training=training),)
+        return tuple(self.generator_with_logits(l_norm, training=training))
 
     def to_lab(self, batch):
         """A training batch (uint8 images, or a float (L, ab) pair) -> (L, ab) in network range."""
@@ -201,12 +227,21 @@ class Pix2Pix(keras.Model):
         d_fake = gan_loss(fake_logits, False, self.gan_mode)
         return 0.5 * (d_real + d_fake), d_real, d_fake
 
-    def generator_loss(self, fooled_logits, ab_fake, ab_real, gan_weight):
-        """(g_loss, g_gan, g_l1): `gan_weight` * adversarial loss + lambda * L1 (rebalanced if `ab_weights`)."""
+    def generator_loss(self, fooled_logits, ab_fake, ab_real, gan_weight, class_logits=None):
+        """(g_loss, parts): `gan_weight` * adversarial loss + lambda_l1 * L1 [+ lambda_class * cross-entropy].
+
+        `ab_weights` weight the classification loss when there are
+        `class_logits`, else L1. `parts` are the unweighted terms for the
+        logs: `g_gan`, `g_l1` and, with `class_logits`, `g_class`.
+        """
         g_gan = gan_loss(fooled_logits, True, self.gan_mode)
         g_l1 = l1_loss(ab_fake, ab_real)
+        if class_logits is not None:
+            g_class = ab_classes.class_loss(class_logits, ab_real, self.ab_weights)
+            g_loss = gan_weight * g_gan + self.lambda_l1 * g_l1 + self.lambda_class * g_class
+            return g_loss, {"g_gan": g_gan, "g_l1": g_l1, "g_class": g_class}
         colour_loss = g_l1 if self.ab_weights is None else rebalance.weighted_l1_loss(ab_fake, ab_real, self.ab_weights)
-        return gan_weight * g_gan + self.lambda_l1 * colour_loss, g_gan, g_l1
+        return gan_weight * g_gan + self.lambda_l1 * colour_loss, {"g_gan": g_gan, "g_l1": g_l1}
 
     def record(self, values):
         """Update the training trackers with the step's losses; return the logs."""

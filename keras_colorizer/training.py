@@ -140,7 +140,8 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
         # Counted afresh on resume: the same photos give the same weights.
         print("Colour rebalancing: counting the training images' colours...", flush=True)
         ab_weights = rebalance.weights_from_source(source, train_idx, mix=options.rebalance)
-        print(f"Colour rebalancing: L1 weights {ab_weights.min():.2f} (common colours) to {ab_weights.max():.1f} "
+        weighted = "classification loss" if options.ab_head == "classes" else "L1"
+        print(f"Colour rebalancing: {weighted} weights {ab_weights.min():.2f} (common colours) to {ab_weights.max():.1f} "
               f"(rare), from the colours of the {len(train_idx)} training images.", flush=True)
     with placement.scope():
         model = build_model(options, source.encoding, steps_per_epoch, synchronized_norm=placement.synchronized_norm,

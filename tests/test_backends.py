@@ -27,7 +27,8 @@ def _step(init, backend, out):
     return values
 
 
-def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path):
+@pytest.mark.parametrize("family", ["unet", "classes"])
+def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
     """One step of each backend's `train_step`, from the same weights, batch and seed, dropout off.
 
     The networks' kernels start 5x the paper's N(0, 0.02): at the paper's
@@ -49,13 +50,17 @@ def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path):
     99.9% of them within 1e-6.
     """
     import keras_colorizer  # noqa: F401
-    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
+    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
 
-    generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
+    if family == "unet":
+        generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
+    else:  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
+        generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)
     discriminator = PatchGANDiscriminator(n_layers=2, ndf=8, seed=4)
+    encoder = set(getattr(generator, "encoder_layer_names", ()))  # ImageNet's weights are left as they are
     for network in (generator, discriminator):
         for variable in network.trainable_variables:
-            if "kernel" in variable.path:
+            if "kernel" in variable.path and variable.path.split("/")[0] not in encoder:
                 variable.assign(variable.numpy() * 5.0)
     generator.save(tmp_path / "generator.keras")
     discriminator.save(tmp_path / "discriminator.keras")

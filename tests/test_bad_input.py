@@ -53,6 +53,7 @@ def _cases():
         (train, [*TINY, "--norm", "layer", *out], "--norm must be one of batch, instance. Received: 'layer'"),
         (train, [*TINY, "--upsample", "cubic", *out], "Received: 'cubic'"),
         (train, [*TINY, "--gan-mode", "wgan", *out], "Received: 'wgan'"),
+        (train, [*TINY, "--ab-head", "classes", *out], "--ab-head classes needs a pretrained encoder's generator; unet_128"),
         (train, [*TINY, "--dropout", "1.5", *out], "--dropout must be in [0, 1). Received: 1.5"),
         (train, [*TINY, "--lr", "0", *out], "lr=0.0"),
         (train, [*TINY, "--beta1", "1.0", *out], "beta1=1.0"),

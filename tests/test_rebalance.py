@@ -90,7 +90,8 @@ def test_a_rebalanced_run_announces_its_weights_and_its_step_uses_them(tmp_path,
     _, ab_real = color.rgb_to_network(real_crops(2, 64))
     ab_fake = np.zeros_like(np.asarray(ab_real))  # gray: wrong by the most on the most colourful pixels
     logits = np.zeros((2, 6, 6, 1), "float32")
-    g_loss, g_gan, g_l1 = model.generator_loss(logits, ab_fake, ab_real, 1.0)
+    g_loss, parts = model.generator_loss(logits, ab_fake, ab_real, 1.0)
+    g_gan, g_l1 = parts["g_gan"], parts["g_l1"]
     expected = float(g_gan) + model.lambda_l1 * float(rebalance.weighted_l1_loss(ab_fake, ab_real, model.ab_weights))
     np.testing.assert_allclose(float(g_loss), expected, rtol=1e-5)
     assert float(g_loss) - float(g_gan) > 1.05 * model.lambda_l1 * float(g_l1)  # gray costs more once rare colours weigh more

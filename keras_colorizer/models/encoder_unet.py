@@ -2,10 +2,12 @@
 
 import keras
 
+from keras_colorizer import ab_classes
 from keras_colorizer.models.generator import Generator
 from keras_colorizer.models.layers import NORMS, LayerSeeds, LightnessToRGB, check_choice, check_int, norm_layer, uses_bias
 
 DECODER_STRIDES = (16, 8, 4, 2)
+AB_HEADS = ("tanh", "classes")
 
 
 def _he_init(seed):
@@ -25,6 +27,11 @@ class EncoderUNetGenerator(Generator):
     upsampled (bilinear) to the input size and squashed by tanh: colour is
     smooth, and the photo's own full-resolution L carries the detail.
 
+    With `ab_head="classes"` the last convolution gives instead logits over
+    the quantized ab bins (`ab_classes`, Zhang et al. 2016; the layer
+    `ab_logits`, which training reads for its classification loss) and ab is
+    their annealed mean (`ab_classes.AnnealedMean`), upsampled the same way.
+
     The encoder's batch norm always runs in inference mode with its ImageNet
     statistics (frozen): batches of a few crops would only corrupt them, and
     replicas of a strategy then need no synchronization there.
@@ -38,6 +45,9 @@ class EncoderUNetGenerator(Generator):
             saved generator rebuilds it without them (its own are loaded).
         decoder_filters: filters of the decoder at strides 16, 8, 4 and 2.
         norm: the decoder's normalization, `"batch"` or `"instance"`.
+        ab_head: `"tanh"` (ab regressed) or `"classes"` (a distribution over
+            ab bins, shown as its annealed mean).
+        temperature: the annealed mean's temperature (`"classes"` only).
         image_size: the side it trains at (photos are resized to it).
         seed: seed of the decoder's initial weights.
         synchronized_norm: the decoder's batch norm over the global batch
@@ -55,6 +65,8 @@ class EncoderUNetGenerator(Generator):
         weights="imagenet",
         decoder_filters=(96, 64, 48, 32),
         norm="batch",
+        ab_head="tanh",
+        temperature=ab_classes.TEMPERATURE,
         image_size=None,
         seed=None,
         synchronized_norm=False,
@@ -65,6 +77,7 @@ class EncoderUNetGenerator(Generator):
 
         spec = get_backbone(backbone)
         check_choice("norm", norm, NORMS)
+        check_choice("ab_head", ab_head, AB_HEADS)
         decoder_filters = tuple(check_int("decoder_filters", f, 1) for f in decoder_filters)
         if len(decoder_filters) != len(DECODER_STRIDES):
             raise ValueError(
@@ -96,12 +109,20 @@ class EncoderUNetGenerator(Generator):
         # Small initial weights: ab starts near 0 (gray). With He's initialisation the tanh began saturated
         # (loud colours, vanishing gradients) and L1 fell several times slower (docs/quality.md).
         ab_init = keras.initializers.RandomNormal(0.0, 1e-3, seed=seeds.next())
-        x = keras.layers.Conv2D(2, 3, padding="same", kernel_initializer=ab_init, name="dec_ab_conv")(x)
-        x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="dec_ab_up")(x)
-        ab = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
+        if ab_head == "classes":
+            # Near-zero logits: every bin alike, whose (annealed) mean is gray.
+            x = keras.layers.Conv2D(ab_classes.CLASSES, 3, padding="same", kernel_initializer=ab_init,
+                                    dtype="float32", name="ab_logits")(x)
+            x = ab_classes.AnnealedMean(temperature, name="dec_ab_mean")(x)
+            ab = keras.layers.UpSampling2D(2, interpolation="bilinear", name="ab", dtype="float32")(x)
+        else:
+            x = keras.layers.Conv2D(2, 3, padding="same", kernel_initializer=ab_init, name="dec_ab_conv")(x)
+            x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="dec_ab_up")(x)
+            ab = keras.layers.Activation("tanh", name="ab", dtype="float32")(x)
         super().__init__(inputs, ab, image_size=image_size, name=name, **kwargs)
 
         self.backbone, self.weights_source, self.decoder_filters, self.norm = backbone, weights, decoder_filters, norm
+        self.ab_head, self.temperature = ab_head, float(temperature)
         self.seed = seed
         self.synchronized_norm = bool(synchronized_norm)
         # The encoder's layers this model uses (those past its last tap are left out of the graph).
@@ -137,6 +158,8 @@ class EncoderUNetGenerator(Generator):
             "weights": self.weights_source,
             "decoder_filters": list(self.decoder_filters),
             "norm": self.norm,
+            "ab_head": self.ab_head,
+            "temperature": self.temperature,
             "seed": self.seed,
         }
 

@@ -50,10 +50,15 @@ def train_step(model, state, batch):
 
     l_norm, ab_real = model.to_lab(batch)
 
-    def generate(weights):
-        return generator.stateless_call(weights, g_state, l_norm, training=True)
+    # (ab,) or (ab, bin logits): the view shares the generator's variables, listed in the same order.
+    network = generator if model.generator_with_logits is None else model.generator_with_logits
 
-    ab_fake, generator_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
+    def generate(weights):
+        outputs, new_state = network.stateless_call(weights, g_state, l_norm, training=True)
+        return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs,), new_state
+
+    outputs, generator_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
+    ab_fake = outputs[0]
 
     def discriminator_objective(weights):
         real_logits, new_state = discriminator.stateless_call(weights, d_state, [l_norm, ab_real], training=True)
@@ -66,13 +71,14 @@ def train_step(model, state, batch):
     d_grads, (d_state, d_loss, d_real, d_fake) = jax.grad(discriminator_objective, has_aux=True)(d_weights)
     d_weights, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_weights)
 
-    def generator_objective(ab):
+    def generator_objective(outputs):
+        ab, *class_logits = outputs
         fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, ab], training=True)
-        g_loss, g_gan, g_l1 = model.generator_loss(fooled_logits, ab, ab_real, gan_weight)
-        return _scale(g_optimizer, g_opt, g_loss), (new_state, g_gan, g_l1)
+        g_loss, g_parts = model.generator_loss(fooled_logits, ab, ab_real, gan_weight, *class_logits)
+        return _scale(g_optimizer, g_opt, g_loss), (new_state, g_parts)
 
-    ab_grad, (d_state, g_gan, g_l1) = jax.grad(generator_objective, has_aux=True)(ab_fake)
-    (g_grads,) = generator_backward(ab_grad)
+    output_grads, (d_state, g_parts) = jax.grad(generator_objective, has_aux=True)(outputs)
+    (g_grads,) = generator_backward(output_grads)
     g_weights, g_opt = g_optimizer.stateless_apply(g_opt, g_grads, g_weights)
 
     values.set(generator.trainable_variables, g_weights)
@@ -83,7 +89,7 @@ def train_step(model, state, batch):
     values.set([model.steps_taken], [steps_taken + 1])
 
     with StatelessScope(state_mapping=list(zip(model.metrics_variables, metrics_values))) as scope:
-        logs = model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1})
+        logs = model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, **g_parts})
     metrics_values = [scope.get_current_value(v) for v in model.metrics_variables]
     state = (
         values.get(model.trainable_variables),

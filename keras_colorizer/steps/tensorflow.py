@@ -49,7 +49,7 @@ def _logs(logs):
 def train_step(model, batch):
     l_norm, ab_real = model.to_lab(batch)
     with tf.GradientTape() as g_tape:
-        ab_fake = model.generator(l_norm, training=True)
+        ab_fake, *class_logits = model.generate(l_norm, training=True)
         with g_tape.stop_recording():
             with tf.GradientTape() as d_tape:
                 real_logits = model.discriminator([l_norm, ab_real], training=True)
@@ -59,11 +59,11 @@ def train_step(model, batch):
             _apply(model.d_optimizer, d_tape, d_scaled, model.discriminator.trainable_variables)
 
         fooled_logits = model.discriminator([l_norm, ab_fake], training=True)
-        g_loss, g_gan, g_l1 = model.generator_loss(fooled_logits, ab_fake, ab_real, model.gan_weight)
+        g_loss, g_parts = model.generator_loss(fooled_logits, ab_fake, ab_real, model.gan_weight, *class_logits)
         g_scaled = _for_gradients(model.g_optimizer, g_loss)
     _apply(model.g_optimizer, g_tape, g_scaled, model.generator.trainable_variables)
     model.steps_taken.assign_add(1)
-    return _logs(model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_gan": g_gan, "g_l1": g_l1}))
+    return _logs(model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, **g_parts}))
 
 
 def test_step(model, batch):
