@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from keras_colorizer.training import train
-from tests.conftest import REPO, run_cli, tiny_options
+from tests.conftest import REPO, XLA_FLAGS, run_cli, tiny_options
 
 
 def export_float32_report(run_dir, out):
@@ -76,7 +76,7 @@ def optimizer_values(result, prefix, kind):
 # Batch 4 (two per device under data_parallel), no dropout, the paper's learning rate.
 JAX_OPTIONS = dict(generator="unet_128", levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
                    steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4)
-TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+TWO_DEVICES = {"XLA_FLAGS": f"{XLA_FLAGS} --xla_force_host_platform_device_count=2"}
 
 
 @pytest.fixture(scope="module")
