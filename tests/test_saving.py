@@ -15,10 +15,12 @@ from keras_colorizer.models import PatchGANDiscriminator, QuantizableInstanceNor
 from keras_colorizer.pix2pix import Pix2Pix
 from tests.conftest import REPO, real_crops
 
-ARCHITECTURES = [  # both depths, both norms, both upsamplings, with and without dropout
+ARCHITECTURES = [  # both U-Net depths, both norms, both upsamplings, with and without dropout; the encoder family
     ("unet_128", dict(ngf=4, norm="batch")),
     ("unet_256", dict(ngf=2, norm="instance", upsample="resize", dropout=0.0)),
+    ("efficientnet_lite0_unet", dict(norm="batch", ab_head="classes", decoder_filters=(16, 16, 8, 8))),
 ]
+FAMILIES = ["UNetGenerator", "UNetGenerator", "EncoderUNetGenerator"]
 
 
 def _compiled(generator, discriminator=None):
@@ -63,7 +65,7 @@ def test_generator_keras_loads_in_a_fresh_python_with_only_the_package_imported(
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     assert [line.split()[2] for line in lines] == [s["norm"] for _, s in ARCHITECTURES]
-    assert all(line.startswith("UNetGenerator 256") for line in lines)
+    assert [line.split()[:2] for line in lines] == [[family, "256"] for family in FAMILIES]
     for i, path in enumerate(paths):
         np.testing.assert_allclose(np.load(tmp_path / f"out{i}.npy"), expected[path], atol=1e-6)
 
