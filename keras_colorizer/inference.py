@@ -69,13 +69,13 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
     Returns:
         sRGB in [0, 1], (N, H, W, 3): the input's own L with the predicted
         a, b resized to (H, W); colours outside sRGB lose chroma, not
-        lightness (`color.lab_to_rgb_in_gamut`).
+        lightness (`color.lightness_ab_to_rgb_in_gamut`).
     """
     shape = ops.shape(lightness)
     l_small = resize(lightness, (image_size, image_size), antialias=True)
     ab_small = predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
     ab = resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), antialias=False)
-    return color.lab_to_rgb_in_gamut(ops.concatenate([lightness, color.denormalize_ab(ab)], axis=-1))
+    return color.lightness_ab_to_rgb_in_gamut(lightness, color.denormalize_ab(ab))
 
 
 class Colorizer:

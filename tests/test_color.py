@@ -85,6 +85,13 @@ def test_rgb_to_gray_keeps_lightness_and_drops_colour():
     assert np.abs(lab_gray[:, 1:]).max() < 0.01
 
 
+def test_srgb_curve_polynomial_follows_the_power_to_a_hundredth_of_an_8_bit_level():
+    linear = np.linspace(0.0, 1.0, 200_001)
+    exact = np.where(linear > 0.0031308, 1.055 * linear ** (1 / 2.4) - 0.055, 12.92 * linear)
+    ours = ops.convert_to_numpy(color._srgb_curve(linear.astype("float32")))
+    assert np.abs(ours - exact).max() * 255 < 0.01
+
+
 def test_lab_to_rgb_matches_skimage_outside_the_gamut_too():
     """Both branches of the inverse f, also where lab2rgb has to clip."""
     L, a, b = np.meshgrid(np.linspace(0, 100, 21), np.linspace(-120, 120, 25), np.linspace(-120, 120, 25), indexing="ij")
