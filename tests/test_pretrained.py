@@ -208,7 +208,10 @@ def lite0_run(tmp_path_factory):
     from keras_colorizer.training import train
 
     tmp = tmp_path_factory.mktemp("lite0")
-    return train(tiny_options(tmp, name="lite0", generator="efficientnet_lite0_unet", epochs=2, steps_per_epoch=4), verbose=0)
+    # A slimmer decoder than the default (the phone option, --decoder-filters): the other Lite0 tests train the default.
+    options = tiny_options(tmp, name="lite0", generator="efficientnet_lite0_unet", epochs=2, steps_per_epoch=4,
+                           decoder_filters="32,24,16,8")
+    return train(options, verbose=0)
 
 
 def test_lite0_run_colorizes_and_exports_int8_in_agreement(lite0_run, tmp_path):
@@ -218,6 +221,7 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement(lite0_run, tmp_path):
     result = run_cli("-m", "keras_colorizer.export", lite0_run.run_dir, "--out", str(out), "--size", "64",
                      "--variants", "float32,int8", "--calibration-crops", "16", "--eval-crops", "4")
     assert result.returncode == 0, result.stderr[-3000:]
+    assert Colorizer.load(lite0_run.run_dir).generator.get_layer("dec2_conv").filters == 8
     report = {row["artifact"]: row for row in json.loads((out / "report.json").read_text())}
     int8 = report["tflite/colorizer_int8.tflite"]
     assert int8["agreement_psnr_db"] >= 35.0, int8
