@@ -1,6 +1,7 @@
 """Training step and inference time of pix2pix, next to the PyTorch reference in the same run.
 
 usage: python bench/train_step.py [--generator unet_256] [--size 256] [--batch 1]
+                                  [--ngf 64] [--ndf 64] [--decoder-filters 96,64,48,32]
                                   [--steps 5] [--infer 10] [--jit-compile]
                                   [--no-reference]
 
@@ -27,8 +28,9 @@ def keras_timings(args):
     from keras_colorizer.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)
-    generator = build_generator(args.generator, ngf=args.ngf)
-    model = Pix2Pix(generator, PatchGANDiscriminator(ndf=64))
+    settings = {"decoder_filters": tuple(int(w) for w in args.decoder_filters.split(","))} if args.decoder_filters else {}
+    generator = build_generator(args.generator, ngf=args.ngf, **settings)
+    model = Pix2Pix(generator, PatchGANDiscriminator(ndf=args.ndf))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
     model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile)
     images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)
@@ -69,6 +71,8 @@ def main():
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--ndf", type=int, default=64)
+    parser.add_argument("--decoder-filters", default=None, help="a pretrained encoder's decoder widths, e.g. 64,48,32,16")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--infer", type=int, default=10)
     parser.add_argument("--jit-compile", action="store_true")
