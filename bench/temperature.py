@@ -45,7 +45,8 @@ def main():
         for folder in args.eval:
             name = os.path.basename(os.path.normpath(folder))
             out = os.path.join(args.run, f"eval-{name}-t{temperature:g}")
-            rows[f"{name} T={temperature:g}"] = brief(evaluate(colorizer, folder, out, verbose=False))
+            title = f"{os.path.basename(os.path.normpath(args.run))}, T={temperature:g}"
+            rows[f"{name} T={temperature:g}"] = brief(evaluate(colorizer, folder, out, verbose=False, name=title))
             print(name, temperature, rows[f"{name} T={temperature:g}"], flush=True)
     report({"run": args.run, "eval": rows})
 

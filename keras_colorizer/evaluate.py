@@ -71,10 +71,12 @@ def summarize(model, data, rows, photos, image_size):
     }
 
 
-def evaluate(model, data, out, grid_photos=6, verbose=True):
+def evaluate(model, data, out, grid_photos=6, verbose=True, name=None):
     """Score `model` on the colour photos under `data`; write CSV, JSON and figures to `out`; return the summary.
 
-    `model` is what `Colorizer.load` takes, or a `Colorizer`.
+    `model` is what `Colorizer.load` takes, or a `Colorizer`. `name` titles
+    the grid and is the summary's `model` (default: the model's path; give
+    one for a `Colorizer`, which has none).
     """
     import keras
 
@@ -112,7 +114,7 @@ def evaluate(model, data, out, grid_photos=6, verbose=True):
                 grid.append((photos.name(i), [thumbnail(x) for x in (gray, colorized, original)]))
             progress.add(1)
 
-    summary = summarize(model, data, rows, photos, colorizer.image_size)
+    summary = summarize(name or model, data, rows, photos, colorizer.image_size)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     if grid:

@@ -95,3 +95,13 @@ def _foreign_saved_model(tmp):
     module.f = tf.function(lambda x: {"y": x * 2}, input_signature=[tf.TensorSpec([None], tf.float32)])
     tf.saved_model.save(module, str(tmp / "foreign"), signatures={"serving_default": module.f})
     return tmp / "foreign"
+
+
+def test_a_colorizer_object_is_scored_under_the_name_given(trained_run, photo_folder, tmp_path):
+    from keras_colorizer.evaluate import evaluate
+    from keras_colorizer.inference import Colorizer
+
+    by_path = evaluate(trained_run.run_dir, photo_folder, tmp_path / "path", verbose=False)
+    by_object = evaluate(Colorizer.load(trained_run.run_dir), photo_folder, tmp_path / "object", verbose=False, name="tiny, T=1")
+    assert by_object["model"] == "tiny, T=1" and by_path["model"] == str(trained_run.run_dir)
+    assert by_object["model_scores"] == pytest.approx(by_path["model_scores"])
