@@ -24,7 +24,7 @@ def keras_timings(args):
     import keras
     import tensorflow as tf
 
-    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
+    from keras_colorizer.models import PatchGANDiscriminator, build_generator
     from keras_colorizer.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)

@@ -9,11 +9,12 @@ import keras
 import numpy as np
 import pytest
 
+from keras_colorizer import color
 from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, load_generator, restore_checkpoint, save_checkpoint
 from keras_colorizer.compat import adam_slots
 from keras_colorizer.models import PatchGANDiscriminator, QuantizableInstanceNorm, UNetGenerator, build_generator
 from keras_colorizer.pix2pix import Pix2Pix
-from tests.conftest import REPO, real_crops
+from tests.conftest import real_crops
 
 ARCHITECTURES = [  # both U-Net depths, both norms, both upsamplings, with and without dropout; the encoder family
     ("unet_128", dict(ngf=4, norm="batch")),
@@ -28,6 +29,10 @@ def _compiled(generator, discriminator=None):
     model.compile(g_optimizer=keras.optimizers.Adam(1e-3, name="g_adam"), d_optimizer=keras.optimizers.Adam(1e-3, name="d_adam"))
     model.build_optimizers()
     return model
+
+
+def _moving_statistics(generator):
+    return [np.array(v) for v in generator.non_trainable_variables if "moving" in v.path]
 
 
 def _one_step(model, size=64):
@@ -45,7 +50,11 @@ def test_generator_keras_loads_in_a_fresh_python_with_only_the_package_imported(
     for i, (name, settings) in enumerate(ARCHITECTURES):
         generator = build_generator(name, image_size=256, seed=i, **settings)
         model = _compiled(generator)
-        _one_step(model, 256)  # batch norm's moving statistics move away from their initial values
+        # Batch norm's moving statistics move away from their initial values (a forward pass in training
+        # mode moves them; a whole training step would add tracing the discriminator and both optimizers).
+        moved = _moving_statistics(generator)
+        generator(color.rgb_to_network(real_crops(2, 256))[0], training=True)
+        assert settings["norm"] == "instance" or not all(np.array_equal(a, b) for a, b in zip(moved, _moving_statistics(generator)))
         checkpoint = save_checkpoint(model, str(tmp_path / f"run{i}"), 1, {"note": "test"})
         expected[checkpoint] = np.asarray(generator(l_norm, training=False))
     script = (
