@@ -223,7 +223,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "kc_video_bench"))
     parser.add_argument("--frames", type=int, default=240, help="speed: frames in the clip")
     parser.add_argument("--seconds", type=int, default=10, help="memory: length of the clip")
-    parser.add_argument("--carry", type=float, default=0.9, help="quality: the smoother's carry")
+    parser.add_argument("--carry", type=float, default=0.95, help="quality: the smoother's carry (the library's default)")
     parser.add_argument("--keyframes", type=int, default=0,
                         help="quality: keyframe propagation with a keyframe every K frames as \"temporal\" (0: the default blend)")
     args = parser.parse_args()

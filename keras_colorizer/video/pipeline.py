@@ -52,7 +52,7 @@ class VideoSettings:
     codec: str = encode.DEFAULT_CODEC
     crf: int = None
     temporal: bool = True
-    carry: float = 0.9
+    carry: float = 0.95
     batch_size: int = 8
     segment_frames: int = 240
     work_side: int = 320

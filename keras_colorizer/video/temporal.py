@@ -54,7 +54,7 @@ class TemporalSmoother:
     a resumed job.
     """
 
-    def __init__(self, carry=0.9, photometric_sigma=12.0, cut_histogram=0.5, cut_visible=0.3, flow_preset="fast"):
+    def __init__(self, carry=0.95, photometric_sigma=12.0, cut_histogram=0.5, cut_visible=0.3, flow_preset="fast"):
         if not 0.0 <= carry < 1.0:
             raise ValueError(f"Expected carry in [0, 1). Received: carry={carry}")
         self.carry = float(carry)
