@@ -115,8 +115,14 @@ def quality(args):
     from keras_colorizer.video.evaluate import evaluate_video
 
     colorizer = Colorizer.load(args.model)
-    swap = smoother_in_pipeline(lambda carry: KeyframePropagation(args.keyframes)) if args.keyframes else contextlib.nullcontext()
+    if args.keyframes:
+        swap = smoother_in_pipeline(lambda carry: KeyframePropagation(args.keyframes))
+    elif args.photometric_sigma:
+        swap = smoother_in_pipeline(lambda carry: TemporalSmoother(carry=carry, photometric_sigma=args.photometric_sigma))
+    else:
+        swap = contextlib.nullcontext()
     tag = ("-aged" if args.aged else "") + (f"-keyframes{args.keyframes}" if args.keyframes else "")
+    tag += f"-sigma{args.photometric_sigma:g}" if args.photometric_sigma else ""
     results = {}
     with swap:
         for name, path, old in make_clips(args.out):
@@ -137,6 +143,7 @@ def quality(args):
         "ciede_change": mean["temporal"]["ciede2000"] - mean["per_frame"]["ciede2000"],  # target <= 0.3
     }
     report({"benchmark": "video-quality", "model": args.model, "aged": args.aged, "carry": args.carry,
+            "photometric_sigma": args.photometric_sigma,
             "keyframes": args.keyframes, "clips": results, "mean": mean, "targets": targets})
 
 
@@ -224,6 +231,8 @@ def main():
     parser.add_argument("--frames", type=int, default=240, help="speed: frames in the clip")
     parser.add_argument("--seconds", type=int, default=10, help="memory: length of the clip")
     parser.add_argument("--carry", type=float, default=0.95, help="quality: the smoother's carry (the library's default)")
+    parser.add_argument("--photometric-sigma", type=float, default=None,
+                        help="quality: the smoother's photometric_sigma, gray levels (default: the library's)")
     parser.add_argument("--keyframes", type=int, default=0,
                         help="quality: keyframe propagation with a keyframe every K frames as \"temporal\" (0: the default blend)")
     args = parser.parse_args()
