@@ -1,3 +1,4 @@
+import json
 import os
 import struct
 import subprocess
@@ -43,6 +44,15 @@ def run_cli(*args, cwd=REPO, timeout=600, input_signal=None, extra_env=None):
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def export_float32_report(run_dir, out):
+    """Export a run's float32 TFLite file (TensorFlow backend) and return its row of the report."""
+    result = run_cli("-m", "keras_colorizer.export", str(run_dir), "--out", str(out), "--formats", "tflite",
+                     "--variants", "float32", "--size", "64")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    return next(row for row in report if row["artifact"].endswith("float32.tflite"))
 
 
 def error_lines(stderr):
