@@ -101,7 +101,7 @@ def test_a_colorizer_object_is_scored_under_the_name_given(trained_run, photo_fo
     from keras_colorizer.evaluate import evaluate
     from keras_colorizer.inference import Colorizer
 
-    by_path = evaluate(trained_run.run_dir, photo_folder, tmp_path / "path", verbose=False)
-    by_object = evaluate(Colorizer.load(trained_run.run_dir), photo_folder, tmp_path / "object", verbose=False, name="tiny, T=1")
-    assert by_object["model"] == "tiny, T=1" and by_path["model"] == str(trained_run.run_dir)
-    assert by_object["model_scores"] == pytest.approx(by_path["model_scores"])
+    summary = evaluate(Colorizer.load(trained_run.run_dir), photo_folder, tmp_path, verbose=False, name="tiny, T=1")
+    assert summary["model"] == "tiny, T=1"  # not the object's repr, which titled the grid before
+    assert json.loads((tmp_path / "summary.json").read_text())["model"] == "tiny, T=1" and (tmp_path / "grid.png").is_file()
+    assert summary["photos"] == 3 and np.isfinite(summary["model_scores"]["ciede2000"])
