@@ -42,6 +42,12 @@ _DELTA = 6.0 / 29.0  # where CIELAB's f switches from the cube root to its linea
 _SRGB_THRESHOLD = 0.0031308  # where sRGB's curve switches from linear to the power 1/2.4
 
 
+def _float(x):
+    """`x` as a tensor of float32, or float64 if it is that."""
+    x = ops.convert_to_tensor(x)
+    return x if x.dtype in ("float32", "float64") else ops.cast(x, "float32")
+
+
 def _matmul_channels(x, matrix):
     """Multiply the last axis of `x` by a 3x3 matrix (y = M x per pixel)."""
     m = ops.convert_to_tensor(matrix.T.astype("float32"), dtype=x.dtype)
@@ -50,10 +56,7 @@ def _matmul_channels(x, matrix):
 
 def rgb_to_lab(rgb):
     """sRGB in [0, 1], shape (..., 3) -> CIELAB (L in [0, 100], a, b)."""
-    rgb = ops.convert_to_tensor(rgb)
-    if rgb.dtype not in ("float32", "float64"):
-        rgb = ops.cast(rgb, "float32")
-    rgb = ops.clip(rgb, 0.0, 1.0)
+    rgb = ops.clip(_float(rgb), 0.0, 1.0)
     linear = ops.where(
         rgb > 0.04045,
         ops.power((rgb + 0.055) / 1.055, 2.4),
@@ -85,11 +88,6 @@ def _f_inverse(f):
     """
     cube = ops.maximum(f, _DELTA)
     return cube * cube * cube - _DELTA**3 + 3.0 * _DELTA**2 * (ops.minimum(f, _DELTA) - 4.0 / 29.0)
-
-
-def _float(x):
-    x = ops.convert_to_tensor(x)
-    return x if x.dtype in ("float32", "float64") else ops.cast(x, "float32")
 
 
 def _lab_to_linear_planes(lightness, a, b):
