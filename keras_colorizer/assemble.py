@@ -63,7 +63,8 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
     """
     quiet_grappler()
     generator, discriminator = build_networks(options, synchronized_norm=synchronized_norm)
-    model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size, name="pix2pix")
+    model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size,
+                    seed=options.seed, name="pix2pix")
     adam = dict(
         lr=options.lr,
         beta1=options.beta1,
@@ -84,6 +85,8 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         lambda_l1=options.lambda_l1,
         lambda_class=options.lambda_class,
         ab_weights=ab_weights,
+        grain=options.grain,
+        flicker=options.flicker,
         jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,
     )

@@ -5,7 +5,7 @@ A checkpoint is a folder `checkpoints/step-0000120/` holding
     generator.keras            the generator: `keras.saving.load_model` rebuilds it
     discriminator.keras        the discriminator, the same way
     optimizers.npz             both optimizers' variables, keyed by variable path
-    state.json                 step, epoch and the run's training options
+    state.json                 step, epoch, the old-film degradation's random state, the training options
 
 It is written under a temporary name and renamed into place when complete;
 old checkpoints are renamed to a temporary name before they are deleted. So
@@ -88,7 +88,10 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
     arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
     np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
-    write_json(os.path.join(tmp, STATE_FILE), {"step": step, "epoch": int(epoch), "options": dict(options)})
+    # The old-film degradation's random state: a resumed run draws the grain an unbroken one would.
+    film_seeds = [int(v) for v in np.asarray(model.film_seeds.state.numpy())]
+    write_json(os.path.join(tmp, STATE_FILE),
+               {"step": step, "epoch": int(epoch), "film_seeds": film_seeds, "options": dict(options)})
     reached("checkpoint-written")
     if os.path.exists(final):
         _delete_whole(final)
@@ -116,12 +119,15 @@ def find_checkpoint(path):
 
 
 def read_state(checkpoint):
-    """The state.json of a checkpoint folder: step, epoch and options."""
+    """The state.json of a checkpoint folder: step, epoch, options and (since 2026-12-02) the film seeds."""
     path = os.path.join(checkpoint, STATE_FILE)
     try:
         with open(path) as f:
             state = json.load(f)
-        return {"step": int(state["step"]), "epoch": int(state["epoch"]), "options": dict(state["options"])}
+        read = {"step": int(state["step"]), "epoch": int(state["epoch"]), "options": dict(state["options"])}
+        if "film_seeds" in state:
+            read["film_seeds"] = [int(v) for v in state["film_seeds"]]
+        return read
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"{path}: not a readable checkpoint state ({error})") from None
 
@@ -220,4 +226,7 @@ def restore_checkpoint(model, checkpoint):
     saved = _saved_optimizer_arrays(path)
     for prefix, optimizer in (("g", model.g_optimizer), ("d", model.d_optimizer)):
         restore_optimizer(optimizer, prefix, saved, path)
-    model.steps_taken.assign(read_state(checkpoint)["step"])
+    state = read_state(checkpoint)
+    model.steps_taken.assign(state["step"])
+    if "film_seeds" in state:  # checkpoints before 2026-12-02 have none; their runs drew no grain
+        model.film_seeds.state.assign(np.asarray(state["film_seeds"], model.film_seeds.state.dtype))

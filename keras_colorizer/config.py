@@ -65,6 +65,8 @@ class TrainOptions:
     ab_head: str = field(default="tanh", metadata={"help": "a pretrained encoder's colour output: tanh (ab regressed) or classes (a distribution over ab bins shown as its annealed mean, trained with a classification loss: Zhang et al. 2016)"})
     lambda_class: float = field(default=10.0, metadata={"help": "weight of the classification loss (--ab-head classes): 10 puts the trained cross-entropy (about 3.3) near the weight L1 has by default (docs/quality.md); --lambda-l1 0 leaves it alone beside the GAN, as measured"})
     rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing (Zhang et al. 2016) of L1, or of the classification loss with --ab-head classes: each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
+    grain: float = field(default=0.0, metadata={"help": "for old film: grain added to the gray input of training images, its standard deviation in 8-bit levels drawn per image from 0 to this (the target colour stays clean); 0: off"})
+    flicker: float = field(default=0.0, metadata={"help": "for old film: standard deviation of a brightness gain drawn per training image; 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
@@ -160,6 +162,8 @@ class TrainOptions:
             raise ValueError(f"--lambda-class must be >= 0. Received: {self.lambda_class}")
         if not (self.rebalance == 0 or 0 < self.rebalance <= 1):
             raise ValueError(f"--rebalance must be 0 (off) or in (0, 1]. Received: {self.rebalance}")
+        if self.grain < 0 or not 0 <= self.flicker < 0.5:
+            raise ValueError(f"--grain must be >= 0 and --flicker in [0, 0.5). Received: grain={self.grain}, flicker={self.flicker}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}. Received: {self.precision!r}")
         if self.strategy not in STRATEGIES:

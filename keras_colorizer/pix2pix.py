@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_colorizer import ab_classes, color, rebalance
+from keras_colorizer import ab_classes, color, film, rebalance
 from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
@@ -78,6 +78,7 @@ class Pix2Pix(keras.Model):
             float pair (L, ab) in network range.
         image_size: side the step trains at; uint8 batches of another size
             are resized to it on the device (bilinear). None: as given.
+        seed: seed of the old-film degradation (`compile(grain=..., flicker=...)`).
 
     Example:
     >>> model = Pix2Pix(UNetGenerator(levels=3, ngf=8), PatchGANDiscriminator(ndf=8))
@@ -86,7 +87,7 @@ class Pix2Pix(keras.Model):
     >>> model.fit(dataset, epochs=1, steps_per_epoch=10)
     """
 
-    def __init__(self, generator, discriminator, encoding="rgb", image_size=None, **kwargs):
+    def __init__(self, generator, discriminator, encoding="rgb", image_size=None, seed=0, **kwargs):
         super().__init__(**kwargs)
         if encoding not in ENCODINGS:
             raise ValueError(f"Unknown image encoding. Expected one of: {', '.join(ENCODINGS)}. Received: encoding={encoding!r}")
@@ -97,6 +98,9 @@ class Pix2Pix(keras.Model):
         self.discriminator = discriminator
         self.encoding = encoding
         self.image_size = image_size
+        self.seed = seed
+        # Draws the grain and flicker of `film.age_lightness`; its state is saved with each checkpoint.
+        self.film_seeds = keras.random.SeedGenerator(seed, name="film_seeds")
         # Not an attribute Keras tracks: the view holds the generator's layers, saved once, with the generator.
         object.__setattr__(self, "generator_with_logits", class_logits_view(generator))
         losses = ("d_loss", "d_real", "d_fake", "g_gan", "g_l1") + (() if self.generator_with_logits is None else ("g_class",))
@@ -121,6 +125,7 @@ class Pix2Pix(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "encoding": self.encoding,
             "image_size": self.image_size,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -130,7 +135,8 @@ class Pix2Pix(keras.Model):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=10.0, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=10.0,
+                grain=0.0, flicker=0.0, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
@@ -142,7 +148,9 @@ class Pix2Pix(keras.Model):
         its true colour is; the `g_l1` log stays the plain L1. A generator
         with ab bin logits (`ab_classes`) adds `lambda_class` times their
         cross-entropy (`g_class`), which `ab_weights` then weight instead of
-        L1, as in Zhang et al.
+        L1, as in Zhang et al. `grain` (8-bit levels) and `flicker` (a gain's
+        standard deviation) make the gray input of training steps look like
+        old film (`film.age_lightness`); the target colour stays the photo's.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -154,6 +162,8 @@ class Pix2Pix(keras.Model):
             raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: gan_mode={gan_mode!r}")
         if lambda_l1 < 0 or lambda_class < 0:
             raise ValueError(f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={lambda_class}")
+        if grain < 0 or not 0 <= flicker < 0.5:
+            raise ValueError(f"grain must be >= 0 and flicker in [0, 0.5). Received: grain={grain}, flicker={flicker}")
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
@@ -161,6 +171,7 @@ class Pix2Pix(keras.Model):
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
         self.lambda_class = float(lambda_class)
+        self.grain, self.flicker = float(grain), float(flicker)
         if ab_weights is not None:
             ab_weights = np.asarray(ab_weights, "float32")
             if ab_weights.shape != (rebalance.BINS_PER_AXIS**2,) or not np.all(np.isfinite(ab_weights) & (ab_weights > 0)):
@@ -205,6 +216,10 @@ class Pix2Pix(keras.Model):
         if self.encoding == "lab8":
             return color.lab8_to_network(images[..., 0:1], images[..., 1:3])
         return color.rgb_to_network(ops.clip(images / 255.0, 0.0, 1.0))
+
+    def age(self, l_norm):
+        """The training step's gray input: `l_norm` with the compiled grain and flicker (unchanged without)."""
+        return film.age_lightness(l_norm, self.grain, self.flicker, self.film_seeds)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Nothing to build (see `__init__`).

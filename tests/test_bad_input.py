@@ -56,6 +56,8 @@ def _cases():
         (train, [*TINY, "--ab-head", "classes", *out], "--ab-head classes needs a pretrained encoder's generator; unet_128"),
         (train, [*TINY, "--decoder-filters", "64,48,32", *out], "--decoder-filters takes 4 comma-separated widths of at least 1 (strides 16, 8, 4, 2). Received: '64,48,32'"),
         (train, [*TINY, "--decoder-filters", "64,48,32,16", *out], "--decoder-filters sets a pretrained encoder's decoder; unet_128 has none"),
+        (train, [*TINY, "--grain", "-2", *out], "--grain must be >= 0 and --flicker in [0, 0.5). Received: grain=-2.0, flicker=0.0"),
+        (train, [*TINY, "--flicker", "0.5", *out], "--grain must be >= 0 and --flicker in [0, 0.5). Received: grain=0.0, flicker=0.5"),
         (train, [*TINY, "--dropout", "1.5", *out], "--dropout must be in [0, 1). Received: 1.5"),
         (train, [*TINY, "--lr", "0", *out], "lr=0.0"),
         (train, [*TINY, "--beta1", "1.0", *out], "beta1=1.0"),

@@ -97,13 +97,15 @@ def _restore_model(options, run_dir):
 
 def test_resume_continues_exactly_like_an_unbroken_run(tmp_path):
     # With colour rebalancing: its weights are counted again from the photos on resume, and must come out the same.
-    options = dict(jitter=False, dropout=0.0, epochs=4, steps_per_epoch=2, val_split=0.3, rebalance=0.5)
+    # With old-film grain and flicker: the resumed run must draw what the unbroken one drew at the same steps.
+    options = dict(jitter=False, dropout=0.0, epochs=4, steps_per_epoch=2, val_split=0.3, rebalance=0.5, grain=6.0, flicker=0.04)
     straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0)
     first = train(tiny_options(tmp_path, name="parts", **options), max_steps=3, verbose=0)
     assert first.steps == 3 and read_state(first.checkpoint)["step"] == 3
     resumed = train(resume=first.run_dir, verbose=0)
     assert resumed.steps == straight.steps == 8
     np.testing.assert_array_equal(resumed.model.ab_weights, straight.model.ab_weights)
+    np.testing.assert_array_equal(resumed.model.film_seeds.state.numpy(), straight.model.film_seeds.state.numpy())
 
     opts = tiny_options(tmp_path, **options)
     a = _restore_model(opts, straight.run_dir)

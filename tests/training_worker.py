@@ -51,7 +51,8 @@ def main(argv=None):
     else:
         result = train(TrainOptions(**json.loads(args.options)), max_steps=args.max_steps, verbose=0)
     model = result.model
-    arrays = {"steps_taken": np.asarray(int(model.steps_taken.numpy()))}
+    arrays = {"steps_taken": np.asarray(int(model.steps_taken.numpy())),
+              "film_seeds": keras.ops.convert_to_numpy(model.film_seeds.state)}
     for prefix, network in (("g", model.generator), ("d", model.discriminator)):
         for i, w in enumerate(network.weights):
             arrays[f"{prefix}_weight/{i}/{w.path}"] = keras.ops.convert_to_numpy(w)
