@@ -12,7 +12,9 @@ sine tone as audio. With --aged the network is given the clips as old film
 (gray, grain of 6 levels and a 4% brightness flicker per frame) and scored
 against the clean colours. "per_frame" colorizes each frame alone; "temporal" is the
 default (colour carried along the optical flow); "truth" is the true colour
-video, whose own warping error is the floor. With --keyframes K, "temporal"
+video, whose own warping error is the floor; with --aged, "truth_on_input"
+is the true a, b on the aged L (the outputs keep that L, grain and flicker
+and all), the floor of an output there. With --keyframes K, "temporal"
 is keyframe propagation instead (`KeyframePropagation`): the network's colour
 on every K-th frame, carried along the flow in between. Prints one JSON line.
 """
@@ -109,6 +111,10 @@ def smoother_in_pipeline(factory):
         pipeline.TemporalSmoother = original
 
 
+# What `quality` reports per clip: the true video, the two colorizations and (aged) the true a, b on the aged L.
+KINDS = ("truth", "truth_on_input", "per_frame", "temporal")
+
+
 def quality(args):
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import VideoSettings
@@ -130,25 +136,27 @@ def quality(args):
                                      VideoSettings(carry=args.carry), progress=False, gray_path=old if args.aged else None)
             results[name] = {
                 kind: {k: round(v, 4) for k, v in summary[kind].items() if k in ("flicker", "ciede2000", "psnr")}
-                for kind in ("truth", "per_frame", "temporal")
+                for kind in KINDS if kind in summary
             }
             print(name, json.dumps(results[name]), file=sys.stderr)
+    first = results[next(iter(results))]
     mean = {
-        kind: {k: float(np.mean([r[kind][k] for r in results.values() if k in r[kind]])) for k in ("flicker", "ciede2000", "psnr") if k in results[next(iter(results))][kind]}
-        for kind in ("truth", "per_frame", "temporal")
+        kind: {k: float(np.mean([r[kind][k] for r in results.values()])) for k in ("flicker", "ciede2000", "psnr") if k in first[kind]}
+        for kind in first
     }
     targets = {
         "flicker_vs_truth": mean["temporal"]["flicker"] / mean["truth"]["flicker"],  # target <= 1.5
         "per_frame_vs_temporal_flicker": mean["per_frame"]["flicker"] / mean["temporal"]["flicker"],  # target >= 5
         "ciede_change": mean["temporal"]["ciede2000"] - mean["per_frame"]["ciede2000"],  # target <= 0.3
     }
+    if "truth_on_input" in mean:  # aged clips: the floor of an output that keeps the aged L
+        targets["flicker_vs_truth_on_input"] = mean["temporal"]["flicker"] / mean["truth_on_input"]["flicker"]
     report({"benchmark": "video-quality", "model": args.model, "aged": args.aged, "carry": args.carry,
             "photometric_sigma": args.photometric_sigma,
             "keyframes": args.keyframes, "clips": results, "mean": mean, "targets": targets})
 
 
 def speed(args):
-    from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import VideoSettings, colorize_video
     from keras_colorizer.video.clips import frames_of, write_video
 
@@ -188,7 +196,7 @@ def _colorizer(args):
 
 def memory(args):
     """Peak RSS of colorizing a clip of --seconds, measured in a child process (one per length)."""
-    from keras_colorizer.video.clips import frames_of, write_video
+    from keras_colorizer.video.clips import frames_of
 
     path = os.path.join(args.out, f"memory-{args.seconds}s.mp4")
     if not os.path.exists(path):

@@ -4,7 +4,11 @@ Flicker is `metrics.warping_error` between consecutive frames, on the pixels
 the optical flow of the true video's gray frames says both frames show (the
 same flow and mask for every video scored, so the numbers compare). The true
 colour video's own warping error is the floor: what interpolation and the
-codec leave.
+codec leave. When the colorized input is another copy of the video (old
+film: grain, flickering brightness), the outputs keep that copy's L, and
+its grain and flicker reach the a, b measured in the written frames (sRGB
+rounding, the gamut, the codec's chroma). The true a, b shown on the input's
+L (`truth_on_input`) is then the floor an output can reach.
 """
 
 import csv
@@ -107,17 +111,38 @@ def write_strip(path, videos, frames=4, gray=("input",)):
     save_figure(figure, path)
 
 
+def write_truth_on_input(truth_path, gray_path, out_path, settings=VideoSettings()):
+    """The true colour video's a, b on the input's own L, encoded as the outputs are: their flicker floor."""
+    from keras_colorizer.video import colour
+    from keras_colorizer.video.encode import SegmentEncoder
+
+    with FrameReader(truth_path) as truth_reader, FrameReader(gray_path) as gray_reader:
+        info = gray_reader.info
+        encoder = SegmentEncoder(out_path, info.width, info.height, info.rate, info.time_base, settings.codec, settings.crf)
+        try:
+            for (truth, _), (gray, pts) in zip(truth_reader, gray_reader):
+                lab = np.concatenate([colour.lightness(gray), _lab(truth)[..., 1:]], axis=-1)
+                encoder.write(colour.lab_to_uint8_in_gamut(lab), pts)
+        except BaseException:
+            encoder.abandon()
+            raise
+        encoder.close()
+
+
 def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progress=True, gray_path=None):
     """Colorize a colour video's gray frames with and without temporal smoothing; score both against it.
 
     Args:
         gray_path: the video to colorize, frame for frame the true one
             (an archive-like copy with grain, say); by default the true
-            video itself, of which the network sees only L.
+            video itself, of which the network sees only L. With one, the
+            true a, b on its L (`write_truth_on_input`) are scored too, as
+            "truth_on_input".
 
-    Writes into `out`: temporal.mp4, per_frame.mp4, scores.csv (per frame),
-    summary.json and strip.png (input, per-frame, temporal, true colour).
-    Returns the summary: {"temporal" | "per_frame" | "truth": scores}.
+    Writes into `out`: temporal.mp4, per_frame.mp4 (truth_on_input.mp4),
+    scores.csv (per frame), summary.json and strip.png (input, per-frame,
+    temporal, true colour). Returns the summary: {"temporal" | "per_frame" |
+    "truth" (| "truth_on_input"): scores}.
     """
     import dataclasses
 
@@ -130,7 +155,11 @@ def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progres
     for name, path in videos.items():
         options = dataclasses.replace(settings, temporal=name == "temporal")
         reports[name] = colorize_video(colorizer, gray_path or truth_path, path, options, progress=progress)
-    rows, summary = score_videos(truth_path, videos, settings.work_side)
+    scored = dict(videos)
+    if gray_path is not None:
+        scored["truth_on_input"] = os.path.join(out, "truth_on_input.mp4")
+        write_truth_on_input(truth_path, gray_path, scored["truth_on_input"], settings)
+    rows, summary = score_videos(truth_path, scored, settings.work_side)
     for name, report in reports.items():
         summary[name]["seconds"] = report.seconds
         summary[name]["stage_seconds"] = report.stage_seconds

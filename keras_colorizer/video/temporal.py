@@ -20,6 +20,8 @@ import numpy as np
 from keras_colorizer.video.flow import FlowEstimator, warp
 
 HISTOGRAM_BINS = 32
+# Gray levels under which a pixel says little about a frame's brightness gain.
+DARK = 8.0
 
 
 def _histogram(gray):
@@ -31,6 +33,23 @@ def _smooth(gray):
     import cv2
 
     return cv2.GaussianBlur(gray.astype(np.float32), (5, 5), 1.2)
+
+
+def _structural_difference(current, warped, visible):
+    """current - warped, with the brightness change of the whole frame taken out.
+
+    The photometric check looks at structure, not at film grain or a frame's
+    brightness flicker: both grays come blurred a little, and the warped one
+    is scaled by the frames' median brightness ratio (old film's flicker is a
+    gain: an offset alone left bright and dark areas untrusted, and one aged
+    frame's mean trust at 0.75) before their median difference is taken out.
+    """
+    lit = visible & (warped > DARK)
+    gain = float(np.median(current[lit] / warped[lit])) if lit.any() else 1.0
+    difference = current - gain * warped
+    if visible.any():
+        difference -= np.median(difference[visible])
+    return difference
 
 
 class TemporalSmoother:
@@ -89,13 +108,9 @@ class TemporalSmoother:
         if np.abs(_histogram(gray) - _histogram(previous_gray)).sum() > self.cut_histogram:
             return None
         backward, visible = self._flow.motion(previous_gray, gray)
-        # The photometric check looks at structure, not at film grain or a frame's brightness
-        # flicker: both grays are blurred a little and their median difference taken out.
         current = _smooth(gray)
         warped = warp(_smooth(previous_gray), backward)
-        difference = current - warped
-        difference -= np.median(difference[visible]) if visible.any() else 0.0
-        trust = visible * np.exp(-np.square(difference / self.photometric_sigma))
+        trust = visible * np.exp(-np.square(_structural_difference(current, warped, visible) / self.photometric_sigma))
         if trust.mean() < self.cut_visible:
             return None
         return warp(previous_ab, backward), trust.astype(np.float32)
