@@ -87,6 +87,8 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         ab_weights=ab_weights,
         grain=options.grain,
         flicker=options.flicker,
+        lambda_temporal=options.lambda_temporal,
+        temporal_shift=options.temporal_shift(),
         jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,
     )

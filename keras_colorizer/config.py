@@ -67,6 +67,7 @@ class TrainOptions:
     rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing (Zhang et al. 2016) of L1, or of the classification loss with --ab-head classes: each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
     grain: float = field(default=0.0, metadata={"help": "for old film: grain added to the gray input of training images, its standard deviation in 8-bit levels drawn per image from 0 to this (the target colour stays clean); 0: off"})
     flicker: float = field(default=0.0, metadata={"help": "for old film: standard deviation of a brightness gain drawn per training image; 0: off"})
+    lambda_temporal: float = field(default=0.0, metadata={"help": "for video: weight of a consistency loss, the L1 between the colour of each training image and of a crop of it at a random offset (a camera that moved), the crop one size multiple of the generator (32 pixels for the encoder generators) smaller; 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
@@ -164,6 +165,13 @@ class TrainOptions:
             raise ValueError(f"--rebalance must be 0 (off) or in (0, 1]. Received: {self.rebalance}")
         if self.grain < 0 or not 0 <= self.flicker < 0.5:
             raise ValueError(f"--grain must be >= 0 and --flicker in [0, 0.5). Received: grain={self.grain}, flicker={self.flicker}")
+        if self.lambda_temporal < 0:
+            raise ValueError(f"--lambda-temporal must be >= 0. Received: {self.lambda_temporal}")
+        if self.lambda_temporal and self.image_size < 2 * self.temporal_shift():
+            raise ValueError(
+                f"--lambda-temporal crops {self.temporal_shift()} pixels off {self.generator}'s {self.image_size}-pixel "
+                f"images, so it needs --image-size of at least {2 * self.temporal_shift()}. Received: {self.image_size}"
+            )
         if self.precision not in PRECISIONS:
             raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}. Received: {self.precision!r}")
         if self.strategy not in STRATEGIES:
@@ -171,6 +179,12 @@ class TrainOptions:
         if not 0 <= self.val_split < 1:
             raise ValueError(f"--val-split must be in [0, 1). Received: {self.val_split}")
         return self
+
+    def temporal_shift(self):
+        """How much smaller the consistency crop of `--lambda-temporal` is: the generator's size multiple."""
+        from keras_colorizer.models import size_multiple
+
+        return size_multiple(self.generator, **self.generator_settings())
 
     def _decoder_widths(self):
         from keras_colorizer.models.encoder_unet import DECODER_STRIDES

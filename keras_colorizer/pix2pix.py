@@ -136,7 +136,7 @@ class Pix2Pix(keras.Model):
         return cls(**config)
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=10.0,
-                grain=0.0, flicker=0.0, **kwargs):
+                grain=0.0, flicker=0.0, lambda_temporal=0.0, temporal_shift=32, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
@@ -151,6 +151,11 @@ class Pix2Pix(keras.Model):
         L1, as in Zhang et al. `grain` (8-bit levels) and `flicker` (a gain's
         standard deviation) make the gray input of training steps look like
         old film (`film.age_lightness`); the target colour stays the photo's.
+        `lambda_temporal` weighs a consistency term for video: the generator
+        also colours a crop of each batch, `temporal_shift` pixels smaller
+        and at a random offset (a camera that moved), and the L1 between
+        that and the same pixels of the whole image's colour is added
+        (`g_temporal`). The crop must suit the generator's size multiple.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -162,6 +167,8 @@ class Pix2Pix(keras.Model):
             raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: gan_mode={gan_mode!r}")
         if lambda_l1 < 0 or lambda_class < 0:
             raise ValueError(f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={lambda_class}")
+        if lambda_temporal < 0 or temporal_shift < 1:
+            raise ValueError(f"lambda_temporal must be >= 0 and temporal_shift >= 1. Received: {lambda_temporal}, {temporal_shift}")
         if grain < 0 or not 0 <= flicker < 0.5:
             raise ValueError(f"grain must be >= 0 and flicker in [0, 0.5). Received: grain={grain}, flicker={flicker}")
         super().compile(optimizer=None, **kwargs)
@@ -172,6 +179,9 @@ class Pix2Pix(keras.Model):
         self.lambda_l1 = float(lambda_l1)
         self.lambda_class = float(lambda_class)
         self.grain, self.flicker = float(grain), float(flicker)
+        self.lambda_temporal, self.temporal_shift = float(lambda_temporal), int(temporal_shift)
+        if self.lambda_temporal and "g_temporal" not in self.trackers:
+            self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
         if ab_weights is not None:
             ab_weights = np.asarray(ab_weights, "float32")
             if ab_weights.shape != (rebalance.BINS_PER_AXIS**2,) or not np.all(np.isfinite(ab_weights) & (ab_weights > 0)):
@@ -220,6 +230,18 @@ class Pix2Pix(keras.Model):
     def age(self, l_norm):
         """The training step's gray input: `l_norm` with the compiled grain and flicker (unchanged without)."""
         return film.age_lightness(l_norm, self.grain, self.flicker, self.film_seeds)
+
+    def crop_offset(self):
+        """(top, left) of the step's consistency crop, drawn from 0 to `temporal_shift`; None without the term."""
+        if not self.lambda_temporal:
+            return None
+        return keras.random.randint((2,), 0, self.temporal_shift + 1, seed=self.film_seeds)
+
+    def crop(self, images, offset):
+        """The consistency crop of a batch: `temporal_shift` pixels smaller, at `offset`."""
+        batch, height, width, channels = ops.shape(images)
+        start = ops.concatenate([ops.zeros((1,), "int32"), ops.cast(offset, "int32"), ops.zeros((1,), "int32")])
+        return ops.slice(images, start, (batch, height - self.temporal_shift, width - self.temporal_shift, channels))
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Nothing to build (see `__init__`).

@@ -19,6 +19,7 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--reverse-batch", action="store_true", help="the batch's images in reverse order")
+    parser.add_argument("--lambda-temporal", type=float, default=0.0, help="with the consistency crop at a fixed offset")
     args = parser.parse_args(argv)
 
     import keras
@@ -36,7 +37,10 @@ def main(argv=None):
         batch = batch[::-1]
     model = Pix2Pix(generator, discriminator)
     adam = dict(lr=args.lr, beta1=0.5, total_steps=10, decay_steps=0)
-    model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam))
+    model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam),
+                  lambda_temporal=args.lambda_temporal, temporal_shift=8)
+    if args.lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
+        model.crop_offset = lambda: keras.ops.convert_to_tensor([3, 5], "int32")
     model.build_optimizers()
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
 

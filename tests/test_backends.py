@@ -14,11 +14,11 @@ pytest.importorskip("jax", reason="the JAX backend is a test dependency (pip ins
 LR = 1e-2
 
 
-def _step(init, backend, out):
+def _step(init, backend, out, *args):
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
     result = subprocess.run(
-        [sys.executable, "-m", "tests.step_worker", "--init", str(init), "--out", str(out), "--lr", str(LR)],
+        [sys.executable, "-m", "tests.step_worker", "--init", str(init), "--out", str(out), "--lr", str(LR), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -27,7 +27,7 @@ def _step(init, backend, out):
     return values
 
 
-@pytest.mark.parametrize("family", ["unet", "classes"])
+@pytest.mark.parametrize("family", ["unet", "classes", "unet-temporal"])
 def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
     """One step of each backend's `train_step`, from the same weights, batch and seed, dropout off.
 
@@ -52,7 +52,7 @@ def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
     import keras_colorizer  # noqa: F401
     from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
 
-    if family == "unet":
+    if family.startswith("unet"):
         generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
     else:  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
         generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)
@@ -66,8 +66,10 @@ def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
     discriminator.save(tmp_path / "discriminator.keras")
     np.savez(tmp_path / "batch.npz", images=real_crops(2, 64))
 
-    tf_values = _step(tmp_path, "tensorflow", tmp_path / "tensorflow.npz")
-    jax_values = _step(tmp_path, "jax", tmp_path / "jax.npz")
+    # "unet-temporal": the video consistency term joins the generator's loss (`--lambda-temporal`).
+    extra = ["--lambda-temporal", "10"] if family == "unet-temporal" else []
+    tf_values = _step(tmp_path, "tensorflow", tmp_path / "tensorflow.npz", *extra)
+    jax_values = _step(tmp_path, "jax", tmp_path / "jax.npz", *extra)
     keys = [k for k in tf_values.files if k != "backend"]
     assert sorted(keys) == sorted(k for k in jax_values.files if k != "backend")
     moments = [k for k in keys if k.endswith("_momentum")]

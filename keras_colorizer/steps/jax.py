@@ -15,6 +15,8 @@ means below are over the global batch already.
 import jax
 from keras import StatelessScope
 
+from keras_colorizer.losses import l1_loss
+
 
 class _Values:
     """The state's values by variable, so each network gets its own lists."""
@@ -53,6 +55,7 @@ def train_step(model, state, batch):
     film_state = model.film_seeds.state
     with StatelessScope(state_mapping=[(film_state, values.get([film_state])[0])]) as scope:
         l_norm = model.age(l_norm)
+        offset = model.crop_offset()
     values.set([film_state], [scope.get_current_value(film_state)])
 
     # (ab,) or (ab, bin logits): the view shares the generator's variables, listed in the same order.
@@ -60,7 +63,12 @@ def train_step(model, state, batch):
 
     def generate(weights):
         outputs, new_state = network.stateless_call(weights, g_state, l_norm, training=True)
-        return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs,), new_state
+        outputs = tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs,)
+        if offset is None:
+            return outputs, new_state
+        # The consistency term (`Pix2Pix.compile(lambda_temporal=...)`) rides along as a last output.
+        moved, new_state = generator.stateless_call(weights, new_state, model.crop(l_norm, offset), training=True)
+        return outputs + (l1_loss(moved, model.crop(outputs[0], offset)),), new_state
 
     outputs, generator_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
     ab_fake = outputs[0]
@@ -77,10 +85,15 @@ def train_step(model, state, batch):
     d_weights, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_weights)
 
     def generator_objective(outputs):
+        temporal = {}
+        if offset is not None:
+            *outputs, temporal["g_temporal"] = outputs
         ab, *class_logits = outputs
         fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, ab], training=True)
         g_loss, g_parts = model.generator_loss(fooled_logits, ab, ab_real, gan_weight, *class_logits)
-        return _scale(g_optimizer, g_opt, g_loss), (new_state, g_parts)
+        if temporal:
+            g_loss = g_loss + model.lambda_temporal * temporal["g_temporal"]
+        return _scale(g_optimizer, g_opt, g_loss), (new_state, {**g_parts, **temporal})
 
     output_grads, (d_state, g_parts) = jax.grad(generator_objective, has_aux=True)(outputs)
     (g_grads,) = generator_backward(output_grads)

@@ -10,6 +10,8 @@ losses the trackers record stay unscaled (per-replica means, averaged).
 import tensorflow as tf
 from keras import ops
 
+from keras_colorizer.losses import l1_loss
+
 
 def _for_gradients(optimizer, loss):
     """This replica's share of the loss, scaled by the optimizer's loss scale (call it under the tape)."""
@@ -49,8 +51,13 @@ def _logs(logs):
 def train_step(model, batch):
     l_norm, ab_real = model.to_lab(batch)
     l_norm = model.age(l_norm)  # the gray input both networks see; the target ab stays the photo's
+    offset = model.crop_offset()
     with tf.GradientTape() as g_tape:
         ab_fake, *class_logits = model.generate(l_norm, training=True)
+        temporal = {}
+        if offset is not None:  # the same pixels coloured in a moved frame: a video's consistency
+            ab_moved = model.generator(model.crop(l_norm, offset), training=True)
+            temporal["g_temporal"] = l1_loss(ab_moved, model.crop(ab_fake, offset))
         with g_tape.stop_recording():
             with tf.GradientTape() as d_tape:
                 real_logits = model.discriminator([l_norm, ab_real], training=True)
@@ -61,10 +68,12 @@ def train_step(model, batch):
 
         fooled_logits = model.discriminator([l_norm, ab_fake], training=True)
         g_loss, g_parts = model.generator_loss(fooled_logits, ab_fake, ab_real, model.gan_weight, *class_logits)
+        if temporal:
+            g_loss = g_loss + model.lambda_temporal * temporal["g_temporal"]
         g_scaled = _for_gradients(model.g_optimizer, g_loss)
     _apply(model.g_optimizer, g_tape, g_scaled, model.generator.trainable_variables)
     model.steps_taken.assign_add(1)
-    return _logs(model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, **g_parts}))
+    return _logs(model.record({"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, **g_parts, **temporal}))
 
 
 def test_step(model, batch):
