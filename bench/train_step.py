@@ -2,7 +2,7 @@
 
 usage: python bench/train_step.py [--generator unet_256] [--size 256] [--batch 1]
                                   [--ngf 64] [--ndf 64] [--decoder-filters 96,64,48,32]
-                                  [--steps 5] [--infer 10] [--jit-compile]
+                                  [--lambda-temporal 100] [--steps 5] [--infer 10] [--jit-compile]
                                   [--no-reference]
 
 Times `Pix2Pix.train_step` as `model.fit` runs it (one compiled step: Lab
@@ -32,7 +32,8 @@ def keras_timings(args):
     generator = build_generator(args.generator, ngf=args.ngf, **settings)
     model = Pix2Pix(generator, PatchGANDiscriminator(ndf=args.ndf))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
-    model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile)
+    model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile,
+                  lambda_temporal=args.lambda_temporal, temporal_shift=32)
     images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)
     batch = tf.constant(images)
 
@@ -73,6 +74,7 @@ def main():
     parser.add_argument("--ngf", type=int, default=64)
     parser.add_argument("--ndf", type=int, default=64)
     parser.add_argument("--decoder-filters", default=None, help="a pretrained encoder's decoder widths, e.g. 64,48,32,16")
+    parser.add_argument("--lambda-temporal", type=float, default=0.0, help="with the video consistency term (a 32-pixel-smaller crop)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--infer", type=int, default=10)
     parser.add_argument("--jit-compile", action="store_true")
