@@ -88,7 +88,7 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
     arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
     np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
-    # The old-film degradation's random state: a resumed run draws the grain an unbroken one would.
+    # The film options' random state: a resumed run draws the grain and crops an unbroken one would.
     film_seeds = [int(v) for v in np.asarray(model.film_seeds.state.numpy())]
     write_json(os.path.join(tmp, STATE_FILE),
                {"step": step, "epoch": int(epoch), "film_seeds": film_seeds, "options": dict(options)})

@@ -78,7 +78,7 @@ class Pix2Pix(keras.Model):
             float pair (L, ab) in network range.
         image_size: side the step trains at; uint8 batches of another size
             are resized to it on the device (bilinear). None: as given.
-        seed: seed of the old-film degradation (`compile(grain=..., flicker=...)`).
+        seed: seed of the training-only draws (`compile(grain=..., flicker=..., lambda_temporal=...)`).
 
     Example:
     >>> model = Pix2Pix(UNetGenerator(levels=3, ngf=8), PatchGANDiscriminator(ndf=8))
@@ -99,7 +99,8 @@ class Pix2Pix(keras.Model):
         self.encoding = encoding
         self.image_size = image_size
         self.seed = seed
-        # Draws the grain and flicker of `film.age_lightness`; its state is saved with each checkpoint.
+        # Draws the grain and flicker of `film.age_lightness` and the consistency crop's offset;
+        # its state is saved with each checkpoint.
         self.film_seeds = keras.random.SeedGenerator(seed, name="film_seeds")
         # Not an attribute Keras tracks: the view holds the generator's layers, saved once, with the generator.
         object.__setattr__(self, "generator_with_logits", class_logits_view(generator))
