@@ -5,7 +5,7 @@ A checkpoint is a folder `checkpoints/step-0000120/` holding
     generator.keras            the generator: `keras.saving.load_model` rebuilds it
     discriminator.keras        the discriminator, the same way
     optimizers.npz             both optimizers' variables, keyed by variable path
-    state.json                 step, epoch, the old-film degradation's random state, the training options
+    state.json                 step, epoch, the film options' random state (grain, crops), the training options
 
 It is written under a temporary name and renamed into place when complete;
 old checkpoints are renamed to a temporary name before they are deleted. So
