@@ -337,20 +337,48 @@ def test_frame_colour_conversions_match_the_library_ones(clips):
 
 
 def test_evaluate_scores_a_colour_video_with_its_flicker(clips, trained_run, tmp_path, capsys):
+    """`--data` the colour video, `--input` an aged copy of it: both outputs and the truth on the copy's L are scored."""
     import json
 
     from keras_colorizer.cli.evaluate import main
+    from keras_colorizer.video.clips import aged, read_frames, write_video
 
+    colour = clips["cut"][0]
+    old = str(tmp_path / "aged.mp4")
+    write_video(old, list(aged(read_frames(colour), seed=2)), fps=FPS)
     out = tmp_path / "scores"
-    assert main(["--model", str(trained_run.run_dir), "--data", clips["cut"][0], "--out", str(out)]) == 0
+    assert main(["--model", str(trained_run.run_dir), "--data", colour, "--input", old, "--out", str(out)]) == 0
     table = capsys.readouterr().out
-    assert "flicker" in table and "temporal" in table and "per_frame" in table
+    assert "flicker" in table and "temporal" in table and "per_frame" in table and "truth_on_input" in table
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["temporal"]["frames"] == summary["per_frame"]["frames"] == 36
+    assert summary["temporal"]["frames"] == summary["per_frame"]["frames"] == summary["truth_on_input"]["frames"] == 36
     assert 0 < summary["truth"]["flicker"] < 5 and 0 < summary["temporal"]["ciede2000"] < 50
+    # The true a, b on the grainy L: near the truth in colour, more flickering than the true video.
+    assert summary["truth_on_input"]["ciede2000"] < summary["per_frame"]["ciede2000"]
+    assert summary["truth_on_input"]["flicker"] > summary["truth"]["flicker"]
     rows = (out / "scores.csv").read_text().splitlines()
-    assert rows[0] == "frame,video,psnr,ssim,ciede2000" and len(rows) == 1 + 2 * 36
-    assert sorted(os.listdir(out)) == ["per_frame.mp4", "scores.csv", "strip.png", "summary.json", "temporal.mp4"]
+    assert rows[0] == "frame,video,psnr,ssim,ciede2000" and len(rows) == 1 + 3 * 36
+    assert sorted(os.listdir(out)) == [
+        "per_frame.mp4", "scores.csv", "strip.png", "summary.json", "temporal.mp4", "truth_on_input.mp4"
+    ]
+
+
+def test_evaluate_refuses_an_input_copy_that_is_not_one(clips, trained_run, tmp_path, capsys):
+    from keras_colorizer.cli.evaluate import main
+    from keras_colorizer.video.clips import read_frames, write_video
+
+    colour, gray, _ = clips["cut"]
+    short = str(tmp_path / "short.mp4")
+    write_video(short, list(read_frames(gray))[:20], fps=FPS)
+    out = tmp_path / "scores"
+    assert main(["--model", str(trained_run.run_dir), "--data", colour, "--input", short, "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {short}: ") and "20 frames; expected a copy of" in error and "36 frames" in error
+    assert "\n" not in error and not out.exists()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    assert main(["--model", str(trained_run.run_dir), "--data", str(photos), "--input", gray, "--out", str(out)]) == 2
+    assert "a copy to colorize needs a video as --data" in capsys.readouterr().err
 
 
 def test_a_video_without_sound_round_trips(trained_run, tmp_path):

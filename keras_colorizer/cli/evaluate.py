@@ -15,6 +15,9 @@ def build_parser():
     parser.add_argument("--model", required=True, help="a run or checkpoint folder, an exported SavedModel folder, or a .tflite file")
     parser.add_argument("--data", required=True, help="a folder of colour photos (searched recursively), or a colour video: "
                         "its frames are colorized with and without temporal smoothing and scored, with the flicker of each")
+    parser.add_argument("--input", metavar="VIDEO", help="with a video --data: the copy to colorize instead of its L, "
+                        "frame for frame the same (an archive-like copy with grain, say); the true a, b on its L are "
+                        "scored too (truth_on_input), the floor of an output that keeps its L")
     parser.add_argument("--out", required=True, help="folder for the scores and figures")
     parser.add_argument("--grid-photos", type=positive_int, default=6, help="photos shown in grid.png (default: 6)")
     return parser
@@ -30,6 +33,8 @@ def main(argv=None):
 
     if is_video_path(args.data) and os.path.isfile(args.data):
         return _evaluate_video(args)
+    if args.input is not None:
+        return fail(f"--input {args.input}: a copy to colorize needs a video as --data; {args.data} is not one")
     try:
         summary = evaluate(args.model, args.data, args.out, grid_photos=args.grid_photos)
     except UserError as error:
@@ -43,19 +48,24 @@ def _evaluate_video(args):
     from keras_colorizer.cli.colorize import check_writable
     from keras_colorizer.errors import UserError
     from keras_colorizer.inference import Colorizer
-    from keras_colorizer.video.evaluate import evaluate_video
+    from keras_colorizer.video.evaluate import check_same_frames, evaluate_video
 
     try:
+        if args.input is not None:
+            check_same_frames(args.data, args.input)
         check_writable(args.out)
-        summary = evaluate_video(Colorizer.load(args.model), args.data, args.out)
+        summary = evaluate_video(Colorizer.load(args.model), args.data, args.out, gray_path=args.input)
     except UserError as error:
         return fail(error)
-    print(f"{'':10} {'flicker':>8} {'CIEDE2000':>10} {'PSNR':>7}")
-    for name in ("per_frame", "temporal", "truth"):
+    print(f"{'':14} {'flicker':>8} {'CIEDE2000':>10} {'PSNR':>7}")
+    for name in ("per_frame", "temporal", "truth_on_input", "truth"):
+        if name not in summary:
+            continue
         row = summary[name]
         scores = f"{row['ciede2000']:>10.2f} {row['psnr']:>7.2f}" if "psnr" in row else f"{'':>10} {'':>7}"
-        print(f"{name:10} {row['flicker']:>8.3f} {scores}")
-    print(f"Wrote {os.path.join(args.out, 'scores.csv')}, summary.json, strip.png, per_frame.mp4 and temporal.mp4")
+        print(f"{name:14} {row['flicker']:>8.3f} {scores}")
+    videos = "per_frame.mp4, temporal.mp4 and truth_on_input.mp4" if args.input else "per_frame.mp4 and temporal.mp4"
+    print(f"Wrote {os.path.join(args.out, 'scores.csv')}, summary.json, strip.png, {videos}")
     return 0
 
 

@@ -19,9 +19,10 @@ import numpy as np
 
 from keras_colorizer import metrics
 from keras_colorizer.config import write_json
+from keras_colorizer.errors import UserError
 from keras_colorizer.video.flow import FlowEstimator, gray_uint8
 from keras_colorizer.video.pipeline import VideoSettings, colorize_video, work_size
-from keras_colorizer.video.stream import FrameReader
+from keras_colorizer.video.stream import FrameReader, open_input
 
 SCORES = ("psnr", "ssim", "ciede2000")
 
@@ -111,6 +112,21 @@ def write_strip(path, videos, frames=4, gray=("input",)):
     save_figure(figure, path)
 
 
+def check_same_frames(truth_path, gray_path):
+    """UserError unless `gray_path` is another copy of `truth_path`: the same frame size and frame count."""
+    infos = []
+    for path in (truth_path, gray_path):
+        container, _, info = open_input(path)
+        container.close()
+        infos.append(info)
+    truth, gray = infos
+    if (gray.width, gray.height, gray.frames) != (truth.width, truth.height, truth.frames):
+        raise UserError(
+            f"{gray_path}: {gray.width}x{gray.height}, {gray.frames} frames; expected a copy of {truth_path} "
+            f"({truth.width}x{truth.height}, {truth.frames} frames)"
+        )
+
+
 def write_truth_on_input(truth_path, gray_path, out_path, settings=VideoSettings()):
     """The true colour video's a, b on the input's own L, encoded as the outputs are: their flicker floor."""
     from keras_colorizer.video import colour
@@ -146,6 +162,8 @@ def evaluate_video(colorizer, truth_path, out, settings=VideoSettings(), progres
     """
     import dataclasses
 
+    if gray_path is not None:
+        check_same_frames(truth_path, gray_path)
     os.makedirs(out, exist_ok=True)
     videos = {
         "temporal": os.path.join(out, "temporal.mp4"),
