@@ -12,7 +12,7 @@ from PIL import Image
 from keras_colorizer.errors import UserError
 from keras_colorizer.models import EncoderUNetGenerator, build_generator
 from keras_colorizer.models.backbones import efficientnet_lite, torch_reader
-from tests.conftest import REPO, real_crops, run_cli, tiny_options
+from tests.conftest import REPO, call_main, real_crops, run_cli, tiny_options
 
 SHARED_DEV = REPO.parent / "shared" / "data" / "dev"
 PARROTS = {87, 88, 89, 90}  # African grey, macaw, sulphur-crested cockatoo, lorikeet
@@ -179,3 +179,33 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement(lite0_run, tmp_path):
     checkpoint = Colorizer.load(lite0_run.run_dir).colorize(photo)
     tflite = Colorizer.load(out / "tflite" / "colorizer_float32.tflite").colorize(photo)
     assert np.abs(checkpoint.astype(int) - tflite.astype(int)).max() <= 2
+
+
+def test_export_runs_the_network_at_another_size_when_asked(lite0_run, tmp_path, capsys):
+    """--network-size 32 for a Lite0 model trained at 64: the files' network runs at 32, as Colorizer(generator, 32)
+    does; a size the encoder cannot take is one line and writes nothing."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.tflite import read_metadata
+    from keras_colorizer.inference import Colorizer
+
+    out = tmp_path / "export"
+    args = ["--out", str(out), "--size", "64", "--formats", "tflite", "--variants", "float32",
+            "--calibration-crops", "2", "--eval-crops", "2"]
+    code, _, err = call_main("keras_colorizer.export.cli", [lite0_run.run_dir, *args, "--network-size", "32"], capsys)
+    assert code == 0, err[-2000:]
+    path = str(out / "tflite" / "colorizer_float32.tflite")
+    assert Interpreter(model_path=path).get_signature_runner("predict_ab").get_input_details()["l"]["shape"].tolist() == [1, 32, 32, 1]
+    metadata = read_metadata(path)["generator"]
+    assert metadata["config"]["image_size"] == 32 and metadata["trained_image_size"] == 64
+    generator, _, _ = load_float32_generator(lite0_run.run_dir)
+    photo = real_crops(1, 64)[0]
+    phone = Colorizer.load(path).colorize(photo).astype(int)
+    at_32, at_64 = (Colorizer(generator, size).colorize(photo).astype(int) for size in (32, 64))
+    assert np.abs(phone - at_32).max() <= 2 and np.abs(phone - at_32).mean() < np.abs(phone - at_64).mean()
+
+    shutil.rmtree(out)
+    code, _, err = call_main("keras_colorizer.export.cli", [lite0_run.run_dir, *args, "--network-size", "48"], capsys)
+    assert code == 2 and err.strip().startswith("error: --network-size: ") and "multiple of 32" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
