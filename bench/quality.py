@@ -6,12 +6,13 @@ Defaults: train on ../shared/data/train/bsds500 and evaluate on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500 (Kodak24 alone
 is too small to decide on); the default recipe of `python train.py`
 (`efficientnet_lite0_unet`, lambda 300) with a 64-filter discriminator
-(ngf 64 too, for the U-Nets), 128x128 crops, batch 4, 800 steps in 10
-epochs (the CPU budget: 20-40 minutes on a 2-core CPU). `--set` overrides
-any training option (see `python train.py --help`), e.g. `--set
-generator=unet_128 --set lambda_l1=100` (the earlier default). For a GPU
-budget raise --steps and the model size, e.g.
-`--steps 20000 --set generator=unet_256 --set image_size=256`.
+(ngf 64 too, for the U-Nets), the generator's own crop size (224 for the
+Lite0 default since 2026-12-02; the rows of docs/quality.md before it ran
+at `--set image_size=128`), batch 4, 800 steps in 10 epochs (the CPU
+budget: 15-35 minutes on a 2-core CPU). `--set` overrides any training
+option (see `python train.py --help`), e.g. `--set generator=unet_128 --set
+lambda_l1=100` (the earlier default). For a GPU budget raise --steps and
+the model size, e.g. `--steps 20000 --set generator=unet_256`.
 """
 
 import argparse
@@ -19,6 +20,7 @@ import dataclasses
 import os
 import tempfile
 import time
+from typing import Optional
 
 from common import SHARED, report
 
@@ -35,7 +37,7 @@ def parse_set(values):
         default = getattr(TrainOptions(), key)
         if isinstance(default, bool) or key in ("cache", "jit_compile"):
             overrides[key] = raw.lower() in ("1", "true", "yes")
-        elif isinstance(default, int) or key in ("levels", "decay_epochs", "steps_per_epoch"):
+        elif isinstance(default, int) or fields[key].type == Optional[int]:
             overrides[key] = int(raw)
         elif isinstance(default, float):
             overrides[key] = float(raw)
@@ -59,7 +61,7 @@ def main():
     from keras_colorizer.training import train
 
     values = dict(
-        data=args.train, out=args.out, ngf=64, ndf=64, image_size=128, batch_size=4,
+        data=args.train, out=args.out, ngf=64, ndf=64, batch_size=4,
         epochs=args.epochs, steps_per_epoch=max(1, args.steps // args.epochs), val_split=0.05, samples=4,
     )
     values.update(parse_set(args.set))

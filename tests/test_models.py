@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator, check_image_size
+from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator, check_image_size, default_image_size
 
 
 def trainable_count(model):
@@ -61,6 +61,17 @@ def test_size_rule_rejects_sizes_that_do_not_divide():
         check_image_size(200, "unet_256")
     with pytest.raises(ValueError, match="multiple of 8"):
         check_image_size(60, "unet_256", levels=3)
+
+
+def test_each_family_has_its_own_default_training_size_and_a_run_records_it():
+    from keras_colorizer.config import TrainOptions
+
+    assert default_image_size("efficientnet_lite0_unet") == 224  # ImageNet's scale
+    assert default_image_size("unet_128") == 128 and default_image_size("unet_256") == 256
+    assert default_image_size("unet_256", levels=3) == 128
+    assert TrainOptions().validate().image_size == 224
+    assert TrainOptions(generator="unet_256").validate().image_size == 256
+    assert TrainOptions(image_size=128).validate().to_dict()["image_size"] == 128  # a size given is kept
 
 
 def test_resize_upsampling_keeps_shapes_and_replaces_transposed_convs():

@@ -36,7 +36,7 @@ def build_parser():
             )
             continue
         kind = {int: int, float: float}.get(type(getattr(defaults, field.name)), str)
-        if field.name in ("steps_per_epoch", "decay_epochs", "levels"):
+        if field.type in (int, Optional[int]):
             kind = int
         parser.add_argument(
             flag, dest=field.name, type=kind, default=None, metavar=field.name.upper(),

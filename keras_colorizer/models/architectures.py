@@ -63,6 +63,12 @@ def size_multiple(name, **settings):
     return family.size_multiple_for(arguments)
 
 
+def default_image_size(name, **settings):
+    """The training side of the architecture `name` when none is given (`Generator.default_image_size_for`)."""
+    family, arguments = generator_config(name, **settings)
+    return family.default_image_size_for(arguments)
+
+
 def check_image_size(size, name, **settings):
     """Raise a ValueError unless `size` suits the architecture."""
     multiple = size_multiple(name, **settings)

@@ -151,6 +151,12 @@ class EncoderUNetGenerator(Generator):
     def size_multiple_for(cls, config):
         return 32
 
+    @classmethod
+    def default_image_size_for(cls, config):
+        # ImageNet's scale: the encoder sees objects at the size it learned them. Against 128-pixel crops, two
+        # seeds at 800 steps gave 7-10 points more colourfulness at the same CIEDE2000 (docs/quality.md).
+        return 224
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -14,6 +14,8 @@ class Generator(keras.Model):
 
     - `image_size`: the side it was trained at; photos are resized to it;
     - `size_multiple`: input height and width must be multiples of it;
+    - `default_image_size_for(config)`: the side training crops have
+      unless `--image-size` says otherwise;
     - `float_stem_layers`: layers whose outputs an int8 export keeps in
       float (the input stem, where 8 bits lose the most).
 
@@ -34,6 +36,12 @@ class Generator(keras.Model):
     def size_multiple_for(cls, config):
         """What the input side must be a multiple of, for a family's config (no model is built)."""
         raise NotImplementedError
+
+    @classmethod
+    def default_image_size_for(cls, config):
+        """The training side a family trains at unless told otherwise: 128 where it suits the family."""
+        multiple = cls.size_multiple_for(config)
+        return 128 if 128 % multiple == 0 else multiple * -(-128 // multiple)
 
     @property
     def size_multiple(self):
