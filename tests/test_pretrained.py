@@ -12,7 +12,7 @@ from PIL import Image
 from keras_colorizer.errors import UserError
 from keras_colorizer.models import EncoderUNetGenerator, build_generator
 from keras_colorizer.models.backbones import efficientnet_lite, torch_reader
-from tests.conftest import REPO, call_main, real_crops, run_cli, tiny_options
+from tests.conftest import REPO, call_main, real_crops, tiny_options
 
 SHARED_DEV = REPO.parent / "shared" / "data" / "dev"
 PARROTS = {87, 88, 89, 90}  # African grey, macaw, sulphur-crested cockatoo, lorikeet
@@ -163,27 +163,9 @@ def lite0_run(tmp_path_factory):
     return train(options, verbose=0)
 
 
-def test_lite0_run_colorizes_and_exports_int8_in_agreement(lite0_run, tmp_path):
-    from keras_colorizer.inference import Colorizer
-
-    out = tmp_path / "export"
-    result = run_cli("-m", "keras_colorizer.export", lite0_run.run_dir, "--out", str(out), "--size", "64",
-                     "--variants", "float32,int8", "--calibration-crops", "16", "--eval-crops", "4")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert Colorizer.load(lite0_run.run_dir).generator.get_layer("dec2_conv").filters == 8
-    report = {row["artifact"]: row for row in json.loads((out / "report.json").read_text())}
-    int8 = report["tflite/colorizer_int8.tflite"]
-    assert int8["agreement_psnr_db"] >= 35.0, int8
-    assert abs(int8["colorization_psnr_db"] - report["keras float32 (reference)"]["colorization_psnr_db"]) < 1.0
-    photo = real_crops(1, 96)[0]
-    checkpoint = Colorizer.load(lite0_run.run_dir).colorize(photo)
-    tflite = Colorizer.load(out / "tflite" / "colorizer_float32.tflite").colorize(photo)
-    assert np.abs(checkpoint.astype(int) - tflite.astype(int)).max() <= 2
-
-
-def test_export_runs_the_network_at_another_size_when_asked(lite0_run, tmp_path, capsys):
-    """--network-size 32 for a Lite0 model trained at 64: the files' network runs at 32, as Colorizer(generator, 32)
-    does; a size the encoder cannot take is one line and writes nothing."""
+def test_lite0_run_colorizes_and_exports_int8_in_agreement_with_the_network_at_another_size(lite0_run, tmp_path, capsys):
+    """Trained at 64 and exported with --network-size 32: int8 agrees with float32, and the files' network runs at
+    32, as Colorizer(generator, 32) does; a size the encoder cannot take is one line and writes nothing."""
     from ai_edge_litert.interpreter import Interpreter
 
     from keras_colorizer.export.generator import load_float32_generator
@@ -191,21 +173,28 @@ def test_export_runs_the_network_at_another_size_when_asked(lite0_run, tmp_path,
     from keras_colorizer.inference import Colorizer
 
     out = tmp_path / "export"
-    args = ["--out", str(out), "--size", "64", "--formats", "tflite", "--variants", "float32",
-            "--calibration-crops", "2", "--eval-crops", "2"]
-    code, _, err = call_main("keras_colorizer.export.cli", [lite0_run.run_dir, *args, "--network-size", "32"], capsys)
-    assert code == 0, err[-2000:]
+    args = [lite0_run.run_dir, "--out", str(out), "--size", "64", "--variants", "float32,int8",
+            "--calibration-crops", "16", "--eval-crops", "4"]
+    code, _, err = call_main("keras_colorizer.export.cli", [*args, "--network-size", "32"], capsys)
+    assert code == 0, err[-3000:]
+    assert Colorizer.load(lite0_run.run_dir).generator.get_layer("dec2_conv").filters == 8
+    report = {row["artifact"]: row for row in json.loads((out / "report.json").read_text())}
+    int8 = report["tflite/colorizer_int8.tflite"]
+    assert int8["agreement_psnr_db"] >= 35.0, int8
+    assert abs(int8["colorization_psnr_db"] - report["keras float32 (reference)"]["colorization_psnr_db"]) < 1.0
+
     path = str(out / "tflite" / "colorizer_float32.tflite")
     assert Interpreter(model_path=path).get_signature_runner("predict_ab").get_input_details()["l"]["shape"].tolist() == [1, 32, 32, 1]
     metadata = read_metadata(path)["generator"]
     assert metadata["config"]["image_size"] == 32 and metadata["trained_image_size"] == 64
     generator, _, _ = load_float32_generator(lite0_run.run_dir)
-    photo = real_crops(1, 64)[0]
-    phone = Colorizer.load(path).colorize(photo).astype(int)
+    photo = real_crops(1, 96)[0]
     at_32, at_64 = (Colorizer(generator, size).colorize(photo).astype(int) for size in (32, 64))
-    assert np.abs(phone - at_32).max() <= 2 and np.abs(phone - at_32).mean() < np.abs(phone - at_64).mean()
+    for exported in (path, out / "serving" / "colorizer" / "1"):
+        phone = Colorizer.load(exported).colorize(photo).astype(int)
+        assert np.abs(phone - at_32).max() <= 2 and np.abs(phone - at_32).mean() < np.abs(phone - at_64).mean()
 
     shutil.rmtree(out)
-    code, _, err = call_main("keras_colorizer.export.cli", [lite0_run.run_dir, *args, "--network-size", "48"], capsys)
+    code, _, err = call_main("keras_colorizer.export.cli", [*args, "--network-size", "48"], capsys)
     assert code == 2 and err.strip().startswith("error: --network-size: ") and "multiple of 32" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
