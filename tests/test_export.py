@@ -409,3 +409,23 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
                     not_quantized.add(op["op_name"])
         assert not not_quantized, (variant, not_quantized)  # int8 was {"SQUARE", "NEG"}
         assert score(run_tflite(paths[variant], reference), reference, photos[8:])["agreement_psnr_db"] >= 35.0, variant
+
+
+def test_network_size_is_refused_for_a_generator_built_for_one_input_size():
+    """`--network-size` rewrites the size the files run the network at; a generator whose inputs were fixed at
+    build time (`UNetGenerator(input_size=...)`, an API user's choice) cannot take another."""
+    from export.cli import set_network_size
+    from keras_colorizer.errors import UserError
+    from keras_colorizer.models import UNetGenerator
+
+    fixed = UNetGenerator(levels=3, ngf=4, input_size=(64, 64), image_size=64)
+    with pytest.raises(UserError, match=r"^--network-size 96: .* takes only 64x64 inputs; leave --network-size out"):
+        set_network_size(fixed, 96)
+    set_network_size(fixed, 64)  # its own size: accepted
+    assert fixed.image_size == 64
+
+    free = UNetGenerator(levels=3, ngf=4, image_size=64)
+    with pytest.raises(UserError, match=r"^--network-size: .*36"):
+        set_network_size(free, 36)  # not a multiple of the U-Net's 2^3
+    set_network_size(free, 96)
+    assert (free.image_size, free.trained_image_size) == (96, 64)
