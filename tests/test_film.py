@@ -72,7 +72,11 @@ def _change_under_grain(generator, l_norm, grain=6.0):
 
 @pytest.fixture(scope="module")
 def photos_and_plain_generator():
-    """12 training crops, 4 held-out crops as (L, ab), and a generator trained on the 12 without either option."""
+    """12 training crops, 4 crops to score as (L, ab), and a generator trained on the 12 without either option.
+
+    The built-in set has 7 photos, so the 4 scored crops (photos 5, 6, 0, 1) are photos the generators trained on:
+    these tests check what each option teaches a tiny network, not how it generalizes (a network this small
+    trained on 7 photos barely colours new ones; the real clips are in docs/benchmarks.md)."""
     crops = real_crops(16, 64)
     train, held_out = crops[:12], crops[12:]
     l_norm, ab_true = (ops.convert_to_numpy(x) for x in color.rgb_to_network(held_out))
@@ -86,9 +90,12 @@ def test_a_generator_trained_on_grain_changes_its_colour_less_under_grain(photos
     film_change, film_ab = _change_under_grain(film, l_norm)
     # Measured: 0.0026 against 0.0037 (0.69x). An option that changed nothing would train the same network (1.0x).
     assert film_change < 0.85 * plain_change, (film_change, plain_change)
-    # Not steadier by painting less: on clean input its colour is about as close to the truth.
+    # Not steadier by painting less: on clean input it paints as much colour (measured 1.15-1.17x the plain
+    # network's mean |ab|), about as close to the truth (1.05x with TensorFlow's default threads, 1.21x with one
+    # thread per operation: this margin moves with the order TensorFlow sums in).
+    assert np.mean(np.abs(film_ab)) > 0.9 * np.mean(np.abs(plain_ab))
     plain_error, film_error = np.mean(np.abs(plain_ab - ab_true)), np.mean(np.abs(film_ab - ab_true))
-    assert film_error < 1.15 * plain_error, (film_error, plain_error)  # measured 0.039 against 0.037
+    assert film_error < 1.35 * plain_error, (film_error, plain_error)
 
 
 def test_a_generator_trained_for_consistency_colours_a_moved_frame_alike(photos_and_plain_generator):
