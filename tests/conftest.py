@@ -47,12 +47,19 @@ def run_cli(*args, cwd=REPO, timeout=600, input_signal=None, extra_env=None):
 
 
 def export_float32_report(run_dir, out):
-    """Export a run's float32 TFLite file (TensorFlow backend) and return its row of the report."""
-    result = run_cli("-m", "keras_colorizer.export", str(run_dir), "--out", str(out), "--formats", "tflite",
-                     "--variants", "float32", "--size", "64")
-    assert result.returncode == 0, result.stderr[-3000:]
+    """Export a run's float32 TFLite file (TensorFlow backend, in this process) and return its row of the report."""
+    from keras_colorizer.export.cli import main as export
+
+    code = export([str(run_dir), "--out", str(out), "--formats", "tflite", "--variants", "float32", "--size", "64"])
+    assert code == 0
     report = json.loads((out / "report.json").read_text())
     return next(row for row in report if row["artifact"].endswith("float32.tflite"))
+
+
+def indexed_weights(arrays):
+    """{(network, index): array} of a training worker's .npz (tests/training_worker.py): layer names are numbered
+    per process, so two runs, or two processes, may name a layer apart; the order of the weights does not change."""
+    return {(key.split("/")[0], int(key.split("/")[1])): value for key, value in arrays.items() if "_weight/" in key}
 
 
 def error_lines(stderr):

@@ -3,7 +3,8 @@
 The networks come from `.keras` files and the batch from a `.npz` the test
 writes, so the TensorFlow and the JAX step start from the same weights and
 see the same images. Writes every weight and both optimizers' variables,
-keyed by variable path, to `--out`.
+keyed by variable path, to `--out`. Several `--case INIT OUT` run one after
+the other in the one process (a backend's start-up is most of its time).
 """
 
 import argparse
@@ -15,13 +16,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--init", required=True, help="folder with generator.keras, discriminator.keras, batch.npz")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--case", nargs=2, action="append", required=True, metavar=("INIT", "OUT"),
+                        help="folder with generator.keras, discriminator.keras, batch.npz (and lambda_temporal.txt for "
+                             "the consistency term with its crop at a fixed offset); the .npz to write")
     parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--reverse-batch", action="store_true", help="the batch's images in reverse order")
-    parser.add_argument("--lambda-temporal", type=float, default=0.0, help="with the consistency crop at a fixed offset")
     args = parser.parse_args(argv)
+    for init, out in args.case:
+        step(init, out, args.lr)
+    return 0
 
+
+def step(init, out, lr):
     import keras
     import numpy as np
     import tensorflow as tf
@@ -30,16 +35,16 @@ def main(argv=None):
     from keras_colorizer.assemble import paper_adam
     from keras_colorizer.pix2pix import Pix2Pix
 
-    generator = keras.saving.load_model(os.path.join(args.init, "generator.keras"))
-    discriminator = keras.saving.load_model(os.path.join(args.init, "discriminator.keras"))
-    batch = np.load(os.path.join(args.init, "batch.npz"))["images"]
-    if args.reverse_batch:  # the same step mathematically, summed in another order
-        batch = batch[::-1]
+    generator = keras.saving.load_model(os.path.join(init, "generator.keras"))
+    discriminator = keras.saving.load_model(os.path.join(init, "discriminator.keras"))
+    batch = np.load(os.path.join(init, "batch.npz"))["images"]
+    lambda_temporal_file = os.path.join(init, "lambda_temporal.txt")
+    lambda_temporal = float(open(lambda_temporal_file).read()) if os.path.exists(lambda_temporal_file) else 0.0
     model = Pix2Pix(generator, discriminator)
-    adam = dict(lr=args.lr, beta1=0.5, total_steps=10, decay_steps=0)
+    adam = dict(lr=lr, beta1=0.5, total_steps=10, decay_steps=0)
     model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam),
-                  lambda_temporal=args.lambda_temporal, temporal_shift=8)
-    if args.lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
+                  lambda_temporal=lambda_temporal, temporal_shift=8)
+    if lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
         model.crop_offset = lambda: keras.ops.convert_to_tensor([3, 5], "int32")
     model.build_optimizers()
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
@@ -49,8 +54,7 @@ def main(argv=None):
         arrays.update({f"{prefix}/{w.path}": keras.ops.convert_to_numpy(w) for w in network.weights})
     for prefix, optimizer in (("g_opt", model.g_optimizer), ("d_opt", model.d_optimizer)):
         arrays.update({f"{prefix}/{v.path}": keras.ops.convert_to_numpy(v) for v in optimizer.variables})
-    np.savez(args.out, **arrays)
-    return 0
+    np.savez(out, **arrays)
 
 
 if __name__ == "__main__":

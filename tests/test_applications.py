@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from keras_colorizer.errors import UserError
-from tests.conftest import error_lines, run_cli, tiny_options
+from tests.conftest import call_main, error_lines, tiny_options
 
 
 APPLICATIONS = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_v2_b0", "resnet50_v2", "convnext_tiny"]
@@ -77,9 +77,11 @@ def test_a_failed_imagenet_download_is_one_line_saying_what_to_do(tmp_path, monk
     assert "run once with network access" in message and "efficientnet_lite0_unet" in message
 
 
-def test_train_py_with_a_missing_encoder_weights_file_exits_2(tmp_path):
-    result = run_cli("train.py", "--generator", "mobilenet_v3_small_unet", "--encoder-weights", str(tmp_path / "none.h5"),
-                     "--image-size", "64", "--out", str(tmp_path / "runs"), "--epochs", "1", "--steps-per-epoch", "1")
-    assert result.returncode == 2, result.stderr[-2000:]
-    errors = error_lines(result.stderr)
+def test_train_with_a_missing_encoder_weights_file_exits_2(tmp_path, capsys):
+    # In this process: tests/test_cli.py runs `train.py` refusing an option as a real process.
+    argv = ["--generator", "mobilenet_v3_small_unet", "--encoder-weights", str(tmp_path / "none.h5"), "--image-size", "64",
+            "--out", str(tmp_path / "runs"), "--epochs", "1", "--steps-per-epoch", "1"]
+    code, _, err = call_main("keras_colorizer.cli.train", argv, capsys)
+    assert code == 2, err[-2000:]
+    errors = error_lines(err)
     assert len(errors) == 1 and "none.h5: no such weights file for the mobilenet_v3_small encoder" in errors[0]

@@ -12,23 +12,55 @@ from tests.conftest import REPO, real_crops
 pytest.importorskip("jax", reason="the JAX backend is a test dependency (pip install -e '.[test]')")
 
 LR = 1e-2
+FAMILIES = ("unet", "classes")
 
 
-def _step(init, backend, out, *args):
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.step_worker", "--init", str(init), "--out", str(out), "--lr", str(LR), *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    values = np.load(out)
-    assert str(values["backend"]) == backend
+def _write_case(folder, family):
+    """The networks, the batch and the loss settings of one case, as the step worker reads them."""
+    import keras_colorizer  # noqa: F401
+    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
+
+    folder.mkdir()
+    if family == "unet":
+        generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
+        # With the U-Net the video consistency term joins the generator's loss (`--lambda-temporal`); the
+        # classifying generator's step runs without it.
+        (folder / "lambda_temporal.txt").write_text("10")
+    else:  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
+        generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)
+    discriminator = PatchGANDiscriminator(n_layers=2, ndf=8, seed=4)
+    encoder = set(getattr(generator, "encoder_layer_names", ()))  # ImageNet's weights are left as they are
+    for network in (generator, discriminator):
+        for variable in network.trainable_variables:
+            if "kernel" in variable.path and variable.path.split("/")[0] not in encoder:
+                variable.assign(variable.numpy() * 5.0)
+    generator.save(folder / "generator.keras")
+    discriminator.save(folder / "discriminator.keras")
+    np.savez(folder / "batch.npz", images=real_crops(2, 64))
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    """{(backend, family): the weights and optimizer variables after one step}: one process per backend."""
+    root = tmp_path_factory.mktemp("steps")
+    for family in FAMILIES:
+        _write_case(root / family, family)
+    values = {}
+    for backend in ("tensorflow", "jax"):
+        cases = [arg for family in FAMILIES for arg in ("--case", str(root / family), str(root / f"{family}-{backend}.npz"))]
+        env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+        env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        result = subprocess.run([sys.executable, "-m", "tests.step_worker", *cases, "--lr", str(LR)],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        for family in FAMILIES:
+            values[backend, family] = np.load(root / f"{family}-{backend}.npz")
+            assert str(values[backend, family]["backend"]) == backend
     return values
 
 
-@pytest.mark.parametrize("family", ["unet", "classes"])
-def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_tensorflow_and_jax_steps_make_the_same_update(steps, family):
     """One step of each backend's `train_step`, from the same weights, batch and seed, dropout off.
 
     The networks' kernels start 5x the paper's N(0, 0.02): at the paper's
@@ -49,28 +81,7 @@ def test_tensorflow_and_jax_steps_make_the_same_update(tmp_path, family):
     zero may move anywhere in (-lr, lr); all weights within 0.1 lr, and
     99.9% of them within 1e-6.
     """
-    import keras_colorizer  # noqa: F401
-    from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
-
-    if family == "unet":
-        generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
-    else:  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
-        generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)
-    discriminator = PatchGANDiscriminator(n_layers=2, ndf=8, seed=4)
-    encoder = set(getattr(generator, "encoder_layer_names", ()))  # ImageNet's weights are left as they are
-    for network in (generator, discriminator):
-        for variable in network.trainable_variables:
-            if "kernel" in variable.path and variable.path.split("/")[0] not in encoder:
-                variable.assign(variable.numpy() * 5.0)
-    generator.save(tmp_path / "generator.keras")
-    discriminator.save(tmp_path / "discriminator.keras")
-    np.savez(tmp_path / "batch.npz", images=real_crops(2, 64))
-
-    # With the U-Net the video consistency term joins the generator's loss (`--lambda-temporal`); the
-    # classifying generator's step runs without it.
-    extra = ["--lambda-temporal", "10"] if family == "unet" else []
-    tf_values = _step(tmp_path, "tensorflow", tmp_path / "tensorflow.npz", *extra)
-    jax_values = _step(tmp_path, "jax", tmp_path / "jax.npz", *extra)
+    tf_values, jax_values = steps["tensorflow", family], steps["jax", family]
     keys = [k for k in tf_values.files if k != "backend"]
     assert sorted(keys) == sorted(k for k in jax_values.files if k != "backend")
     moments = [k for k in keys if k.endswith("_momentum")]

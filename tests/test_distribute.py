@@ -11,7 +11,7 @@ import pytest
 
 from keras_colorizer import distribute
 from keras_colorizer.config import OptionError, TrainOptions
-from tests.conftest import REPO, call_main, error_lines
+from tests.conftest import REPO, call_main, error_lines, indexed_weights
 
 # BatchNorm and no dropout: dropout draws its masks per replica, so only the
 # update rule, not the randomness, can match a single device. The paper's
@@ -42,42 +42,46 @@ def finish(process, save, timeout=300):
     return dict(np.load(save)), output
 
 
-def weights(result, prefix=""):
-    return {k: v for k, v in result.items() if "_weight/" in k and k.startswith(prefix)}
-
-
 @pytest.fixture(scope="module")
 def mirrored_and_single(tmp_path_factory):
+    """The same run on two CPU replicas and on one device, one after the other in one process (its start-up,
+    TensorFlow's, is much of a short run): {strategy: (its .npz, the process's log)}."""
     tmp_path = tmp_path_factory.mktemp("mirrored")
-    workers = {  # run together: most of each worker's time is single-threaded start-up and tracing
-        strategy: start_worker(tmp_path, strategy, dict(TINY, out=str(tmp_path / strategy), strategy=strategy), logical_cpus=2)
-        for strategy in ("mirrored", "none")
-    }
-    return {strategy: finish(*worker) for strategy, worker in workers.items()}
+    saves = {strategy: tmp_path / f"{strategy}.npz" for strategy in ("mirrored", "none")}
+    jobs = [dict(options=dict(TINY, out=str(tmp_path / strategy), strategy=strategy), save=str(save))
+            for strategy, save in saves.items()]
+    args = [sys.executable, "-m", "tests.training_worker", "--jobs", json.dumps(jobs), "--logical-cpus", "2"]
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return {strategy: (dict(np.load(save)), result.stdout) for strategy, save in saves.items()}
 
 
 def test_mirrored_on_two_cpu_replicas_updates_like_one_device(mirrored_and_single):
     (mirrored, log), (single, _) = mirrored_and_single["mirrored"], mirrored_and_single["none"]
     assert "MirroredStrategy with 2 replica(s)" in log
     assert int(mirrored["steps_taken"]) == int(single["steps_taken"]) == 3
-    a, b = weights(mirrored), weights(single)
+    a, b = indexed_weights(mirrored), indexed_weights(single)
     assert a.keys() == b.keys() and len(a) > 20
     for key in a:
-        np.testing.assert_allclose(a[key], b[key], atol=1e-5, err_msg=key)
+        np.testing.assert_allclose(a[key], b[key], atol=1e-5, err_msg=str(key))
     # The equality is about trained weights: the 3 steps moved them well beyond the tolerance.
     initial = _initial_weights(TrainOptions(**TINY))
-    moved = max(float(np.abs(a[k] - initial[k]).max()) for k in a if "kernel" in k)
+    moved = max(float(np.abs(a[k] - initial[k]).max()) for k in initial)
     assert moved > 3e-4  # Adam moves a weight by up to about lr = 2e-4 per step
 
 
 def _initial_weights(options):
+    """{(network, index): array} of the kernels a run of `options` starts from."""
     from keras_colorizer.assemble import build_networks
 
     generator, discriminator = build_networks(options)
     values = {}
     for prefix, network in (("g", generator), ("d", discriminator)):
         for i, w in enumerate(network.weights):
-            values[f"{prefix}_weight/{i}/{w.path}"] = np.asarray(w)
+            if "kernel" in w.path:
+                values[f"{prefix}_weight", i] = np.asarray(w)
     return values
 
 
@@ -114,14 +118,15 @@ def test_two_workers_on_localhost_finish_in_step_with_identical_weights(tmp_path
     (chief, chief_log), (other, _) = [finish(*worker) for worker in workers]
     assert "MultiWorkerMirroredStrategy with 2 replica(s)" in chief_log
     assert int(chief["steps_taken"]) == int(other["steps_taken"]) == 3
-    for key, value in weights(chief).items():
-        np.testing.assert_array_equal(value, other[key], err_msg=key)
+    others = indexed_weights(other)
+    for key, value in indexed_weights(chief).items():
+        np.testing.assert_array_equal(value, others[key], err_msg=str(key))
     # Only the chief writes a run folder; the global batch of 4 trains as on one device.
     assert len(os.listdir(tmp_path / "runs")) == 1 and str(chief["checkpoint"])
     assert not str(other["checkpoint"]) or not os.path.exists(str(other["run_dir"]))
-    single, _ = mirrored_and_single["none"]
-    for key, value in weights(chief).items():
-        np.testing.assert_allclose(value, single[key], atol=1e-5, err_msg=key)
+    single = indexed_weights(mirrored_and_single["none"][0])
+    for key, value in indexed_weights(chief).items():
+        np.testing.assert_allclose(value, single[key], atol=1e-5, err_msg=str(key))
 
 
 # --- bad placements: one line, exit 2, before a run folder exists

@@ -248,12 +248,13 @@ def test_tflite_float32_agrees_with_keras(exported, trained_run):
     assert np.abs(lite_ab - keras_ab).max() < 1e-3
 
 
-def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained_run):
+def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained_run, capsys):
+    # In this process: `test_export_with_no_usable_calibration_photos_exits_2` runs a refusal as a real one.
     (tmp_path / "taken").mkdir()
-    result = run_cli("-m", "keras_colorizer.export", trained_run.run_dir, "--out", str(tmp_path / "taken"))
-    assert result.returncode == 2 and "exists" in error_lines(result.stderr)[0]
-    result = run_cli("-m", "keras_colorizer.export", str(tmp_path / "nope"), "--out", str(tmp_path / "new"))
-    assert result.returncode == 2 and "no such run or checkpoint" in error_lines(result.stderr)[0]
+    code, _, err = call_main("keras_colorizer.export.cli", [trained_run.run_dir, "--out", str(tmp_path / "taken")], capsys)
+    assert code == 2 and "exists" in error_lines(err)[0]
+    code, _, err = call_main("keras_colorizer.export.cli", [str(tmp_path / "nope"), "--out", str(tmp_path / "new")], capsys)
+    assert code == 2 and "no such run or checkpoint" in error_lines(err)[0]
     assert not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
 

@@ -7,12 +7,7 @@ import keras
 import numpy as np
 
 from keras_colorizer.models import build_generator
-from tests.conftest import tiny_options
-
-
-def _indexed_weights(arrays):
-    """{(network, index): array} of a training worker's .npz: layer names are numbered per process, so not compared."""
-    return {(key.split("/")[0], int(key.split("/")[1])): value for key, value in arrays.items() if "_weight/" in key}
+from tests.conftest import indexed_weights, tiny_options
 
 
 def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_replicas(tmp_path):
@@ -50,7 +45,7 @@ def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_repli
     expected = {(f"{prefix}_weight", i): keras.ops.convert_to_numpy(w)
                 for prefix, network in (("g", straight.model.generator), ("d", straight.model.discriminator))
                 for i, w in enumerate(network.weights)}
-    two_replicas = _indexed_weights(finish(*mirrored)[0])
+    two_replicas = indexed_weights(finish(*mirrored)[0])
     assert two_replicas.keys() == expected.keys() and len(expected) > 100
     for key, value in expected.items():
         # Replicas sum gradients and statistics in another order. rtol: the decoder's moving variances reach

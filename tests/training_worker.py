@@ -20,8 +20,10 @@ def main(argv=None):
     parser.add_argument("--options", help="TrainOptions as JSON (a new run)")
     parser.add_argument("--resume", help="a run folder to continue")
     parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--logical-cpus", type=int, default=0, help="split the CPU into this many logical devices")
     parser.add_argument("--save", help=".npz to write")
+    parser.add_argument("--jobs", help='instead of the four above, a JSON list of runs made one after the other in this '
+                                       'process, each {"options": {...}} or {"resume": FOLDER}, with "save" and "max_steps"')
+    parser.add_argument("--logical-cpus", type=int, default=0, help="split the CPU into this many logical devices")
     argv = list(sys.argv[1:] if argv is None else argv)
     cli_args = None
     if "--cli" in argv:  # `--cli ARGS...`: run train.py with ARGS instead
@@ -40,16 +42,28 @@ def main(argv=None):
 
         return train_main(cli_args)
 
+    if args.jobs:
+        jobs = json.loads(args.jobs)
+    else:
+        jobs = [dict(options=json.loads(args.options) if args.options else None, resume=args.resume,
+                     max_steps=args.max_steps, save=args.save)]
+    for job in jobs:  # a process's start-up (TensorFlow, a backend, tracing) is most of a short run's time
+        run(job)
+    return 0
+
+
+def run(job):
+    """Train one job and write what the tests compare to its "save" .npz."""
     import keras
     import numpy as np
 
     from keras_colorizer.config import TrainOptions
     from keras_colorizer.training import train
 
-    if args.resume:
-        result = train(resume=args.resume, max_steps=args.max_steps, verbose=0)
+    if job.get("resume"):
+        result = train(resume=job["resume"], max_steps=job.get("max_steps"), verbose=0)
     else:
-        result = train(TrainOptions(**json.loads(args.options)), max_steps=args.max_steps, verbose=0)
+        result = train(TrainOptions(**job["options"]), max_steps=job.get("max_steps"), verbose=0)
     model = result.model
     arrays = {"steps_taken": np.asarray(int(model.steps_taken.numpy())),
               "film_seeds": keras.ops.convert_to_numpy(model.film_seeds.state)}
@@ -63,8 +77,7 @@ def main(argv=None):
     arrays["run_dir"] = np.asarray(result.run_dir)
     arrays["checkpoint"] = np.asarray(result.checkpoint or "")
     arrays["backend"] = np.asarray(keras.backend.backend())
-    np.savez(args.save, **arrays)
-    return 0
+    np.savez(job["save"], **arrays)
 
 
 if __name__ == "__main__":
