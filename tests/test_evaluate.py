@@ -22,10 +22,11 @@ def photo_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def exported_small(trained_run, tmp_path_factory):
+    from keras_colorizer.export.cli import main as export
+
     out = tmp_path_factory.mktemp("exp") / "out"
-    result = run_cli("-m", "keras_colorizer.export", trained_run.run_dir, "--out", str(out), "--size", "64", "--variants", "float32",
-                     "--calibration-crops", "2", "--eval-crops", "2")
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert export([trained_run.run_dir, "--out", str(out), "--size", "64", "--variants", "float32", "--calibration-crops", "2",
+                   "--eval-crops", "2"]) == 0
     return out
 
 
