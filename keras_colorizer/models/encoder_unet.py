@@ -73,7 +73,7 @@ class EncoderUNetGenerator(Generator):
         name="generator",
         **kwargs,
     ):
-        from keras_colorizer.models.backbones import get_backbone, pretrained_model
+        from keras_colorizer.models.backbones import get_backbone, pretrained_layer_weights
 
         spec = get_backbone(backbone)
         check_choice("norm", norm, NORMS)
@@ -133,7 +133,7 @@ class EncoderUNetGenerator(Generator):
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # frozen: inference mode, ImageNet statistics
         if weights is not None:
-            _copy_weights(pretrained_model(backbone, weights), encoder, set(self.encoder_layer_names))
+            _copy_weights(*pretrained_layer_weights(backbone, weights), encoder, set(self.encoder_layer_names))
 
     @property
     def encoder_variables(self):
@@ -182,22 +182,21 @@ def _tap(encoder, how, layer_name):
     return layer.output if how == "out" else layer.input
 
 
-def _copy_weights(pretrained, encoder, used):
+def _copy_weights(pretrained_name, pretrained_layers, encoder, used):
     """Copy a pretrained encoder's weights into the same encoder built in the generator, layer by layer.
 
     Both are built by the same code, so their layers with weights come in
     the same order (the pretrained one may have more after them: a
     classifier head, layers past the generator's last tap); names are not
     compared, as Keras numbers unnamed layers per process.
+    `pretrained_layers` is `pretrained_layer_weights(...)[1]`.
     """
     copied = 0
-    sources = [layer for layer in pretrained.layers if layer.weights]
     targets = [layer for layer in encoder.layers if layer.weights and layer.name in used]
-    for source, layer in zip(sources, targets):
-        values = source.get_weights()
+    for (source_name, values), layer in zip(pretrained_layers, targets):
         if [v.shape for v in values] != [tuple(w.shape) for w in layer.weights]:
-            raise ValueError(f"{pretrained.name}: layer {source.name} does not match {layer.name} of the encoder")
+            raise ValueError(f"{pretrained_name}: layer {source_name} does not match {layer.name} of the encoder")
         layer.set_weights(values)
         copied += 1
     if not copied:
-        raise ValueError(f"No encoder layer found in the pretrained model {pretrained.name}")
+        raise ValueError(f"No encoder layer found in the pretrained model {pretrained_name}")
