@@ -161,16 +161,7 @@ def test_checkpoint_of_another_architecture_is_refused(tmp_path, trained_run):
         restore_checkpoint(model, find_checkpoint(trained_run.run_dir))
 
 
-def test_checkpoints_keep_the_latest_two(tmp_path):
-    result = train(tiny_options(tmp_path, epochs=3, steps_per_epoch=1), verbose=0)
-    names = sorted(os.listdir(os.path.join(result.run_dir, "checkpoints")))
-    assert names == ["step-0000002", "step-0000003"]
-    run = result.run_dir
-    for item in ("options.json", "history.csv", "samples/epoch-0003.png", "logs"):
-        assert os.path.exists(os.path.join(run, item)), item
-
-
-def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it(tmp_path):
+def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it_and_the_run_keeps_its_latest_two_checkpoints(tmp_path):
     seen = []
 
     class Record(keras.callbacks.Callback):
@@ -180,6 +171,10 @@ def test_l1_warm_up_leaves_the_adversarial_term_out_then_adds_it(tmp_path):
     result = train(tiny_options(tmp_path, epochs=3, pretrain_epochs=2), extra_callbacks=[Record()], verbose=0)
     assert seen == [0.0, 0.0, 1.0]
     assert result.steps == 6
+    # One checkpoint per epoch, the latest two kept; the run's other files beside them.
+    assert sorted(os.listdir(os.path.join(result.run_dir, "checkpoints"))) == ["step-0000004", "step-0000006"]
+    for item in ("options.json", "history.csv", "samples/epoch-0003.png", "logs"):
+        assert os.path.exists(os.path.join(result.run_dir, item)), item
 
 
 def test_resize_upsampling_trains_and_validates_through_fit(tmp_path):
