@@ -16,13 +16,13 @@ from tests.conftest import call_main, error_lines, tiny_options
 APPLICATIONS = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_v2_b0", "resnet50_v2", "convnext_tiny"]
 
 
-def _weights_file(backbone, tmp_path):
+def _weights_file(backbone, tmp_path, value=0.01):
     """The encoder's weights with recognisable first values, written here: nothing downloads in the tests."""
     from keras_colorizer.models.backbones import get_backbone
 
     encoder = get_backbone(backbone).build(keras.Input((None, None, 3)), None)
     for variable in encoder.trainable_variables[:3]:
-        variable.assign(np.full(variable.shape, 0.01, "float32"))
+        variable.assign(np.full(variable.shape, value, "float32"))
     path = tmp_path / f"{backbone}.weights.h5"
     encoder.save_weights(path)
     return path, encoder.trainable_variables[0].path
@@ -39,6 +39,18 @@ def test_keras_applications_backbone_starts_from_its_weights_file_and_colours_an
     for size in (32, 64):
         ab = keras.ops.convert_to_numpy(generator(np.zeros((1, size, size, 1), "float32"), training=False))
         assert ab.shape == (1, size, size, 2) and np.isfinite(ab).all() and np.abs(ab).max() <= 1.0
+
+
+def test_a_weights_file_rewritten_on_disk_is_read_again(tmp_path):
+    """The backbone's weights are kept per process (`pretrained_layer_weights`), but not past a change of the file."""
+    from keras_colorizer.models import EncoderUNetGenerator
+
+    first_values = []
+    for value in (0.01, 0.02):
+        weights, first = _weights_file("mobilenet_v3_small", tmp_path, value)  # the same path, rewritten
+        generator = EncoderUNetGenerator(backbone="mobilenet_v3_small", weights=str(weights), image_size=32)
+        first_values.append(float(next(v for v in generator.weights if v.path == first).numpy().flat[0]))
+    assert first_values == pytest.approx([0.01, 0.02])
 
 
 def test_a_keras_applications_generator_trains_a_step_and_exports(tmp_path):
