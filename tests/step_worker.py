@@ -3,8 +3,8 @@
 The networks come from `.keras` files and the batch from a `.npz` the test
 writes, so the TensorFlow and the JAX step start from the same weights and
 see the same images. Writes every weight and both optimizers' variables,
-keyed by variable path, to `--out`. Several `--case INIT OUT` run one after
-the other in the one process (a backend's start-up is most of its time).
+keyed by variable path, to the case's OUT. Several `--case INIT OUT` run one
+after the other in the one process (a backend's start-up is most of its time).
 """
 
 import argparse
