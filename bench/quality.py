@@ -1,6 +1,7 @@
 """Train with a stated budget on one photo folder, evaluate on another, print the scores as JSON.
 
 usage: python bench/quality.py [--train DIR] [--eval DIR ...] [--steps 800] [--set OPTION=VALUE ...]
+       python bench/quality.py --resume RUN [--eval DIR ...]
 
 Defaults: train on ../shared/data/train/bsds500 and evaluate on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500 (Kodak24 alone
@@ -13,6 +14,10 @@ budget: 15-35 minutes on a 2-core CPU). `--set` overrides any training
 option (see `python train.py --help`), e.g. `--set generator=unet_128 --set
 lambda_l1=100` (the earlier default). For a GPU budget raise --steps and
 the model size, e.g. `--steps 20000 --set generator=unet_256`.
+
+A long budget that stops (a killed process, the end of a working session)
+goes on from its last epoch's checkpoint with `--resume RUN` (the run folder
+it printed), which finishes the training and then evaluates.
 """
 
 import argparse
@@ -54,7 +59,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "kc_quality"))
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE")
+    parser.add_argument("--resume", metavar="RUN", help="finish the run in RUN (its saved options) and evaluate it")
     args = parser.parse_args()
+    if args.resume and args.set:
+        parser.error("--resume continues a run with its saved options; --set cannot change them")
     args.eval = args.eval or [str(SHARED / "data" / "dev" / name) for name in ("kodak24", "imagenet500")]
 
     from keras_colorizer.evaluate import evaluate
@@ -65,9 +73,13 @@ def main():
         epochs=args.epochs, steps_per_epoch=max(1, args.steps // args.epochs), val_split=0.05, samples=4,
     )
     values.update(parse_set(args.set))
-    options = TrainOptions(**values).validate()
     start = time.perf_counter()
-    result = train(options, verbose=2)
+    if args.resume:
+        result = train(resume=args.resume, verbose=2)  # train_seconds: this process's share only
+        options = TrainOptions.load(os.path.join(result.run_dir, "options.json"))
+    else:
+        options = TrainOptions(**values).validate()
+        result = train(options, verbose=2)
     train_s = time.perf_counter() - start
     start = time.perf_counter()
     summaries = {}
