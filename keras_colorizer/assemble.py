@@ -20,6 +20,17 @@ def build_networks(options, synchronized_norm=False):
     return generator, discriminator
 
 
+def freeze_encoder(generator):
+    """Make a pretrained encoder's layers non-trainable (`--encoder-lr-scale 0`), so no gradient is computed for them.
+
+    A step of the default generator at 224 takes 14% less than with the
+    encoder trainable at a zero learning rate (docs/quality.md). A generator
+    without a pretrained encoder is left as it is.
+    """
+    for name in getattr(generator, "encoder_layer_names", ()):
+        generator.get_layer(name).trainable = False
+
+
 def quiet_grappler():
     """Turn off Grappler's remapper, which logs a spurious error on every run.
 
@@ -72,6 +83,8 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         decay_steps=options.lr_decay_epochs * steps_per_epoch,
         loss_scaled=options.precision == "mixed_float16",
     )
+    if options.encoder_lr_scale == 0:
+        freeze_encoder(generator)
     encoder = [v.path for v in getattr(generator, "encoder_variables", [])]
     slow = dict(
         slow_variables=encoder,

@@ -163,6 +163,35 @@ def lite0_run(tmp_path_factory):
     return train(options, verbose=0)
 
 
+def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_learns(lite0_run, tmp_path):
+    """`--encoder-lr-scale 0` (the default) makes the encoder non-trainable: no gradient is computed for it.
+    Resumed from its first epoch's checkpoint, the run ends where it ended straight through."""
+    from keras_colorizer.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.training import train
+
+    trained = lite0_run.model.generator
+    imagenet = build_generator("efficientnet_lite0_unet", decoder_filters=(32, 24, 16, 8), seed=0)  # as trained, untrained
+    encoder = set(trained.encoder_layer_names)
+    assert encoder and not any(trained.get_layer(name).trainable for name in encoder)
+    assert {v.path.split("/")[0] for v in trained.trainable_variables}.isdisjoint(encoder)
+    moved = []
+    for layer in trained.layers:
+        for before, after in zip(imagenet.get_layer(layer.name).get_weights(), layer.get_weights()):
+            if layer.name in encoder:
+                np.testing.assert_array_equal(after, before, err_msg=layer.name)
+            elif not np.array_equal(after, before):
+                moved.append(layer.name)
+    assert any(name.startswith("dec") for name in moved), moved  # the decoder did learn
+
+    copy = shutil.copytree(lite0_run.run_dir, tmp_path / "run")
+    first_epoch = sorted((copy / "checkpoints").iterdir())[0]
+    resumed = train(resume=str(first_epoch), verbose=0)
+    assert resumed.steps == lite0_run.steps == 8
+    straight = load_generator(find_checkpoint(lite0_run.run_dir))
+    for x, y in zip(straight.get_weights(), load_generator(find_checkpoint(resumed.run_dir)).get_weights()):
+        np.testing.assert_allclose(y, x, atol=1e-5)
+
+
 def test_lite0_run_colorizes_and_exports_int8_in_agreement_with_the_network_at_another_size(lite0_run, tmp_path, capsys):
     """Trained at 64 and exported with --network-size 32: int8 agrees with float32, and the files' network runs at
     32, as Colorizer(generator, 32) does; a size the encoder cannot take is one line and writes nothing."""
