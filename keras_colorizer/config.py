@@ -61,7 +61,7 @@ class TrainOptions:
     encoder_lr_scale: float = field(default=0.0, metadata={"help": (
         "the encoder's learning rate, as a share of --lr (default: 0, the encoder kept at its ImageNet weights, "
         "which measured lower error than 0.1 on both dev sets over two seeds, docs/quality.md)")})
-    freeze_encoder_epochs: int = field(default=0, metadata={"help": "first epochs in which the encoder does not learn"})
+    freeze_encoder_epochs: int = field(default=0, metadata={"help": "with --encoder-lr-scale above 0: first epochs in which the encoder does not learn yet"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of the L1 loss (the paper: 100; 300 measured better with an ImageNet encoder, docs/quality.md)"})
     ab_head: str = field(default="tanh", metadata={"help": "a pretrained encoder's colour output: tanh (ab regressed) or classes (a distribution over ab bins shown as its annealed mean, trained with a classification loss: Zhang et al. 2016)"})
