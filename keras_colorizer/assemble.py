@@ -25,10 +25,11 @@ def freeze_encoder(generator):
 
     A step of the default generator at 224 takes 14% less than with the
     encoder trainable at a zero learning rate (docs/quality.md). A generator
-    without a pretrained encoder is left as it is.
+    without a pretrained encoder is left as it is. The setting is saved with
+    the generator (`EncoderUNetGenerator.encoder_trainable`).
     """
-    for name in getattr(generator, "encoder_layer_names", ()):
-        generator.get_layer(name).trainable = False
+    if hasattr(generator, "encoder_trainable"):
+        generator.encoder_trainable = False
 
 
 def quiet_grappler():

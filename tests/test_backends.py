@@ -12,12 +12,13 @@ from tests.conftest import REPO, real_crops
 pytest.importorskip("jax", reason="the JAX backend is a test dependency (pip install -e '.[test]')")
 
 LR = 1e-2
-FAMILIES = ("unet", "classes")
+FAMILIES = ("unet", "classes", "frozen")
 
 
 def _write_case(folder, family):
     """The networks, the batch and the loss settings of one case, as the step worker reads them."""
     import keras_colorizer  # noqa: F401
+    from keras_colorizer.assemble import freeze_encoder
     from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
 
     folder.mkdir()
@@ -26,8 +27,11 @@ def _write_case(folder, family):
         # With the U-Net the video consistency term joins the generator's loss (`--lambda-temporal`); the
         # classifying generator's step runs without it.
         (folder / "lambda_temporal.txt").write_text("10")
-    else:  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
+    elif family == "classes":  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
         generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)
+    else:  # the default: the ImageNet encoder non-trainable (`--encoder-lr-scale 0`), only the decoder learns
+        generator = build_generator("efficientnet_lite0_unet", decoder_filters=(16, 16, 8, 8), seed=3)
+        freeze_encoder(generator)
     discriminator = PatchGANDiscriminator(n_layers=2, ndf=8, seed=4)
     encoder = set(getattr(generator, "encoder_layer_names", ()))  # ImageNet's weights are left as they are
     for network in (generator, discriminator):
@@ -35,6 +39,9 @@ def _write_case(folder, family):
             if "kernel" in variable.path and variable.path.split("/")[0] not in encoder:
                 variable.assign(variable.numpy() * 5.0)
     generator.save(folder / "generator.keras")
+    in_encoder = {w.path: w.path.split("/")[0] in encoder for w in generator.weights}
+    np.savez(folder / "encoder.npz", **{w.path: w.numpy() for w in generator.weights if in_encoder[w.path]})
+    np.savez(folder / "decoder.npz", **{w.path: w.numpy() for w in generator.weights if not in_encoder[w.path]})
     discriminator.save(folder / "discriminator.keras")
     np.savez(folder / "batch.npz", images=real_crops(2, 64))
 
@@ -45,7 +52,7 @@ def steps(tmp_path_factory):
     root = tmp_path_factory.mktemp("steps")
     for family in FAMILIES:
         _write_case(root / family, family)
-    values = {}
+    values = {"root": root}
     for backend in ("tensorflow", "jax"):
         cases = [arg for family in FAMILIES for arg in ("--case", str(root / family), str(root / f"{family}-{backend}.npz"))]
         env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
@@ -98,3 +105,21 @@ def test_tensorflow_and_jax_steps_make_the_same_update(steps, family):
     assert np.mean(differences <= 1e-6) >= 0.999
     assert int(tf_values["g_opt/g_adam/iteration"]) == int(jax_values["g_opt/g_adam/iteration"]) == 1
     assert int(tf_values["d_opt/d_adam/iteration"]) == int(jax_values["d_opt/d_adam/iteration"]) == 1
+
+
+def test_a_frozen_encoder_is_left_alone_by_both_backends(steps):
+    """The default generator (`--encoder-lr-scale 0`): its encoder is non-trainable, so on either backend a
+    step gives it no optimizer slots and leaves its weights and batch norm statistics exactly ImageNet's,
+    while the decoder learns."""
+    encoder = np.load(steps["root"] / "frozen" / "encoder.npz")
+    decoder = np.load(steps["root"] / "frozen" / "decoder.npz")
+    assert len(encoder.files) > 100 and len(decoder.files) > 20
+    for backend in ("tensorflow", "jax"):
+        after = steps[backend, "frozen"]
+        for key in encoder.files:
+            np.testing.assert_array_equal(after[f"g/{key}"], encoder[key], err_msg=f"{backend}: {key}")
+        layers = {key.split("/")[0] for key in encoder.files}
+        g_slots = [k.split("/")[-1] for k in after.files if k.startswith("g_opt/") and k.endswith("_momentum")]
+        assert len(g_slots) > 10 and not [s for s in g_slots if any(s.startswith(f"{layer}_") for layer in layers)], backend
+        moved = [key for key in decoder.files if not np.array_equal(after[f"g/{key}"], decoder[key])]
+        assert len(moved) >= 0.5 * len(decoder.files), backend

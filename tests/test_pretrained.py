@@ -164,8 +164,8 @@ def lite0_run(tmp_path_factory):
 
 
 def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_learns(lite0_run, tmp_path):
-    """`--encoder-lr-scale 0` (the default) makes the encoder non-trainable: no gradient is computed for it.
-    Resumed from its first epoch's checkpoint, the run ends where it ended straight through."""
+    """`--encoder-lr-scale 0` (the default) makes the encoder non-trainable: no gradient is computed for it,
+    and the saved generator loads with it non-trainable. Resumed from its first epoch's checkpoint, the run ends where it ended straight through."""
     from keras_colorizer.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.training import train
 
@@ -188,6 +188,8 @@ def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_
     resumed = train(resume=str(first_epoch), verbose=0)
     assert resumed.steps == lite0_run.steps == 8
     straight = load_generator(find_checkpoint(lite0_run.run_dir))
+    assert straight.encoder_trainable is False  # saved with the generator: loaded, it stays frozen
+    assert len(straight.trainable_variables) == len(trained.trainable_variables)
     for x, y in zip(straight.get_weights(), load_generator(find_checkpoint(resumed.run_dir)).get_weights()):
         np.testing.assert_allclose(y, x, atol=1e-5)
 

@@ -48,6 +48,10 @@ class EncoderUNetGenerator(Generator):
         ab_head: `"tanh"` (ab regressed) or `"classes"` (a distribution over
             ab bins, shown as its annealed mean).
         temperature: the annealed mean's temperature (`"classes"` only).
+        encoder_trainable: False makes the encoder's layers non-trainable
+            (`--encoder-lr-scale 0`, the default of training): no gradient
+            is computed for them. Saved with the model, and settable later
+            (`generator.encoder_trainable = True` to fine-tune it).
         image_size: the side it trains at (photos are resized to it).
         seed: seed of the decoder's initial weights.
         synchronized_norm: the decoder's batch norm over the global batch
@@ -67,6 +71,7 @@ class EncoderUNetGenerator(Generator):
         norm="batch",
         ab_head="tanh",
         temperature=ab_classes.TEMPERATURE,
+        encoder_trainable=True,
         image_size=None,
         seed=None,
         synchronized_norm=False,
@@ -132,8 +137,22 @@ class EncoderUNetGenerator(Generator):
             layer = self.get_layer(name_)
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # frozen: inference mode, ImageNet statistics
+        self.encoder_trainable = encoder_trainable
         if weights is not None:
             _copy_weights(*pretrained_layer_weights(backbone, weights), encoder, set(self.encoder_layer_names))
+
+    @property
+    def encoder_trainable(self):
+        """Whether the encoder's weights learn (its batch norm never does)."""
+        return self._encoder_trainable
+
+    @encoder_trainable.setter
+    def encoder_trainable(self, value):
+        self._encoder_trainable = bool(value)
+        for name in self.encoder_layer_names:
+            layer = self.get_layer(name)
+            if not isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = self._encoder_trainable
 
     @property
     def encoder_variables(self):
@@ -166,6 +185,7 @@ class EncoderUNetGenerator(Generator):
             "norm": self.norm,
             "ab_head": self.ab_head,
             "temperature": self.temperature,
+            "encoder_trainable": self.encoder_trainable,
             "seed": self.seed,
         }
 
