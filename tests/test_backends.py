@@ -120,6 +120,7 @@ def test_a_frozen_encoder_is_left_alone_by_both_backends(steps):
             np.testing.assert_array_equal(after[f"g/{key}"], encoder[key], err_msg=f"{backend}: {key}")
         layers = {key.split("/")[0] for key in encoder.files}
         g_slots = [k.split("/")[-1] for k in after.files if k.startswith("g_opt/") and k.endswith("_momentum")]
-        assert len(g_slots) > 10 and not [s for s in g_slots if any(s.startswith(f"{layer}_") for layer in layers)], backend
+        assert any(s.startswith("dec") for s in g_slots), g_slots  # slots are named after their layer
+        assert not [s for s in g_slots if any(s.startswith(f"{layer}_") for layer in layers)], backend
         moved = [key for key in decoder.files if not np.array_equal(after[f"g/{key}"], decoder[key])]
         assert len(moved) >= 0.5 * len(decoder.files), backend

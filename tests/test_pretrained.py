@@ -165,7 +165,8 @@ def lite0_run(tmp_path_factory):
 
 def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_learns(lite0_run, tmp_path):
     """`--encoder-lr-scale 0` (the default) makes the encoder non-trainable: no gradient is computed for it,
-    and the saved generator loads with it non-trainable. Resumed from its first epoch's checkpoint, the run ends where it ended straight through."""
+    and the saved generator loads with it non-trainable. Resumed from its first epoch's checkpoint, the run
+    ends where it ended straight through."""
     from keras_colorizer.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.training import train
 
