@@ -1,0 +1,141 @@
+"""How much of a model's colour is worth keeping: CIEDE2000 and colourfulness with its a, b scaled.
+
+usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...] [--plot PNG]
+
+The quality targets ask for two things at once: CIEDE2000 below gray's and
+colourfulness (CF) near the originals'. Scaling a model's predicted a, b by
+s (0 is gray, 1 the model as trained) traces the trade between them for
+that model; where the curve crosses gray's CIEDE2000 is the most colour the
+model gives without being farther from the truth than gray
+(`cf_share_at_gray_error`, interpolated between the scales; null when
+the model stays below gray's at every scale scored). With several
+runs of one size it also scores their mean a, b: an ensemble, which keeps
+colour where the runs agree and fades it where they do not. Each photo's
+network output is computed once per run; only the colouring and scoring
+repeat per scale. Defaults: scales 0.25 to 1.25, on
+../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500.
+"""
+
+import argparse
+import itertools
+import json
+import os
+
+import numpy as np
+
+from common import SHARED, machine
+
+DEFAULT_SCALES = (0.25, 0.5, 0.75, 1.0, 1.25)
+
+
+def crossing(points, gray_error):
+    """The colour share where the CIEDE2000 curve (sorted by scale, gray first) first rises above gray's."""
+    for (cf0, de0), (cf1, de1) in itertools.pairwise(points):
+        if de0 <= gray_error < de1:
+            return round(cf0 + (cf1 - cf0) * (gray_error - de0) / (de1 - de0), 3)
+    return None  # below gray's at every scale scored: score larger ones
+
+
+def score_folder(models, folder, scales):
+    """{model name: {scale: (mean CIEDE2000, CF share, mean PSNR)}} over the colour photos under `folder`."""
+    import keras
+
+    from keras_colorizer import color, metrics
+    from keras_colorizer.data import PhotoFolder
+    from keras_colorizer.evaluate import gray_baseline
+    from keras_colorizer.inference import colorize_lightness, split_channels
+
+    photos = PhotoFolder(folder)
+    size = next(iter(models.values()))[0].image_size
+    totals = {name: {scale: {"ciede2000": [], "cf": [], "psnr": []} for scale in scales} for name in models}
+    gray_errors, original_cf = [], []
+    progress = keras.utils.Progbar(len(photos), unit_name="photo")
+    for i in range(len(photos)):
+        original = photos.load(i)
+        rgb, _ = split_channels(original)
+        lightness = color.rgb_to_lab(rgb[None])[..., :1]
+        gray_errors.append(metrics.ciede2000(original, gray_baseline(original)))
+        original_cf.append(metrics.colourfulness(original))
+        for name, colorizers in models.items():
+            ab = np.mean([colorizer.predict_lab_ab(lightness) for colorizer in colorizers], axis=0)
+            for scale in scales:
+                scaled = color.normalize_ab(scale * ab)
+                out = colorize_lightness(lightness, lambda _, scaled=scaled: scaled, size)[0]
+                out = np.round(keras.ops.convert_to_numpy(out) * 255.0).astype(np.uint8)
+                total = totals[name][scale]
+                total["ciede2000"].append(metrics.ciede2000(original, out))
+                total["cf"].append(metrics.colourfulness(out))
+                total["psnr"].append(float(metrics.psnr(original, out)))
+        progress.add(1)
+    gray_error, cf_original = float(np.mean(gray_errors)), float(np.mean(original_cf))
+    rows = {}
+    for name, by_scale in totals.items():
+        curve = {f"{scale:g}": {"ciede2000": round(float(np.mean(t["ciede2000"])), 2),
+                                "cf_share_of_original": round(float(np.mean(t["cf"])) / cf_original, 3),
+                                "psnr": round(float(np.mean(t["psnr"])), 2)} for scale, t in by_scale.items()}
+        points = [(0.0, gray_error)] + [(c["cf_share_of_original"], c["ciede2000"]) for c in curve.values()]
+        rows[name] = {"by_scale": curve, "cf_share_at_gray_error": crossing(points, gray_error)}
+    return {"photos": len(photos), "gray_ciede2000": round(gray_error, 2), "models": rows}
+
+
+def plot(results, path, colour_target=0.7):
+    from matplotlib.figure import Figure
+
+    from keras_colorizer.plots import save_figure
+
+    figure = Figure(figsize=(5.5 * len(results), 4.5))
+    for k, (folder, result) in enumerate(results.items()):
+        axis = figure.add_subplot(1, len(results), k + 1)
+        gray = result["gray_ciede2000"]
+        for name, row in result["models"].items():
+            scales = list(row["by_scale"])
+            xs = [0.0] + [row["by_scale"][s]["cf_share_of_original"] * 100 for s in scales]
+            ys = [gray] + [row["by_scale"][s]["ciede2000"] for s in scales]
+            axis.plot(xs, ys, "-o", markersize=4, label=name)
+            for s, x, y in zip(scales, xs[1:], ys[1:]):
+                axis.annotate(f"x{s}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        axis.axhline(gray, color="gray", linestyle="--", linewidth=1, label=f"gray ({gray:.2f})")
+        low = axis.get_ylim()[0]
+        axis.fill_between([colour_target * 100, axis.get_xlim()[1]], low, gray, color="green", alpha=0.08,
+                          label=f"target: below gray, CF >= {colour_target:.0%}")
+        axis.set_title(f"{folder} ({result['photos']} photos)")
+        axis.set_xlabel("colourfulness, % of the originals'")
+        axis.set_ylabel("mean CIEDE2000 (lower is closer)")
+        axis.legend(fontsize=7, loc="best")
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="run or checkpoint folders (several: also their mean)")
+    parser.add_argument("--label", action="append", default=None, help="a name per run (default: its folder's name)")
+    parser.add_argument("--scale", action="append", type=float, default=None, help="a, b scale (repeat for several)")
+    parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
+    parser.add_argument("--plot", default=None, metavar="PNG", help="draw the curves, one panel per folder")
+    args = parser.parse_args()
+    args.eval = args.eval or [str(SHARED / "data" / "dev" / name) for name in ("kodak24", "imagenet500")]
+    scales = sorted(args.scale or DEFAULT_SCALES)
+    if scales[0] <= 0:
+        raise SystemExit(f"error: --scale {scales[0]:g}: expected a scale above 0 (0 is gray, always scored)")
+
+    from keras_colorizer.inference import Colorizer
+
+    labels = args.label or [os.path.basename(os.path.normpath(run)) for run in args.runs]
+    if len(labels) != len(args.runs):
+        raise SystemExit(f"error: {len(labels)} --label for {len(args.runs)} runs; give one per run or none")
+    colorizers = {label: Colorizer.load(run) for label, run in zip(labels, args.runs)}
+    models = {name: [colorizer] for name, colorizer in colorizers.items()}
+    sizes = {colorizer.image_size for colorizer in colorizers.values()}
+    if len(colorizers) > 1:
+        if len(sizes) > 1:
+            raise SystemExit(f"error: the runs see different sizes ({sorted(sizes)}); expected runs of one size to average")
+        models[f"mean of {len(colorizers)} runs"] = list(colorizers.values())
+    results = {os.path.basename(os.path.normpath(folder)): score_folder(models, folder, scales) for folder in args.eval}
+    print(json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1))
+    if args.plot:
+        plot(results, args.plot)
+
+
+if __name__ == "__main__":
+    main()

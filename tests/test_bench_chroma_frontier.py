@@ -1,0 +1,42 @@
+"""bench/chroma_frontier.py: a model's error and colour with its a, b scaled, scored the way evaluate scores."""
+
+import sys
+
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO, real_crops
+
+sys.path.insert(0, str(REPO / "bench"))
+
+from chroma_frontier import crossing, score_folder  # noqa: E402
+
+
+def test_crossing_interpolates_where_the_error_rises_past_gray():
+    gray = 11.0
+    assert crossing([(0.0, gray), (0.2, 10.5), (0.4, 10.8), (0.6, 11.4)], gray) == pytest.approx(0.4 + 0.2 * 0.2 / 0.6, abs=1e-3)
+    assert crossing([(0.0, gray), (0.3, 11.5), (0.6, 12.0)], gray) == 0.0  # any colour is worse than none
+    assert crossing([(0.0, gray), (0.3, 10.0), (0.6, 10.5)], gray) is None  # below gray at every scale scored
+
+
+def test_scale_one_scores_as_evaluate_does_and_a_mean_of_one_model_is_that_model(trained_run, tmp_path):
+    from keras_colorizer.evaluate import evaluate
+    from keras_colorizer.inference import Colorizer
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, crop in enumerate(real_crops(3, 96)):
+        Image.fromarray(crop).save(folder / f"photo{i}.png")
+    colorizer = Colorizer.load(trained_run.run_dir)
+    result = score_folder({"model": [colorizer], "twice": [colorizer, colorizer]}, str(folder), [0.5, 1.0])
+    summary = evaluate(colorizer, str(folder), str(tmp_path / "eval"), verbose=False, name="tiny")
+
+    model, gray = summary["model_scores"], summary["gray_scores"]
+    at_one = result["models"]["model"]["by_scale"]["1"]
+    assert result["photos"] == summary["photos"] == 3
+    assert result["gray_ciede2000"] == pytest.approx(gray["ciede2000"], abs=0.01)
+    assert at_one["ciede2000"] == pytest.approx(model["ciede2000"], abs=0.01)
+    assert at_one["psnr"] == pytest.approx(model["psnr"], abs=0.01)
+    assert at_one["cf_share_of_original"] == pytest.approx(model["cf"] / model["cf_original"], abs=0.001)
+    assert result["models"]["model"]["by_scale"]["0.5"]["cf_share_of_original"] < at_one["cf_share_of_original"]
+    assert result["models"]["twice"] == result["models"]["model"]
