@@ -1,6 +1,8 @@
 """How much of a model's colour is worth keeping: CIEDE2000 and colourfulness with its a, b scaled.
 
-usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...] [--plot PNG]
+usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...]
+                                      [--out JSON] [--plot PNG]
+       python bench/chroma_frontier.py --compare JSON --label NAME [--compare JSON --label NAME ...] --plot PNG
 
 The quality targets ask for two things at once: CIEDE2000 below gray's and
 colourfulness (CF) near the originals'. Scaling a model's predicted a, b by
@@ -14,6 +16,10 @@ colour where the runs agree and fades it where they do not. Each photo's
 network output is computed once per run; only the colouring and scoring
 repeat per scale. Defaults: scales 0.25 to 1.25, on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500.
+
+`--compare` draws, from reports this script wrote (`--out`), one curve
+each (the runs' mean where a report has one) on one figure: recipes or
+budgets side by side, without scoring again.
 """
 
 import argparse
@@ -78,12 +84,30 @@ def score_folder(models, folder, scales):
     return {"photos": len(photos), "gray_ciede2000": round(gray_error, 2), "models": rows}
 
 
+def compare(reports, labels):
+    """One figure's results from several reports of this script: each report's mean curve (or its one model), relabelled."""
+    results = {}
+    for path, label in zip(reports, labels):
+        try:
+            with open(path) as f:
+                report = json.load(f)
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"error: {path}: not a report this script wrote with --out ({error})") from None
+        for folder, result in report["eval"].items():
+            means = [name for name in result["models"] if name.startswith("mean of ")]
+            curve = result["models"][means[0] if means else next(iter(result["models"]))]
+            merged = results.setdefault(folder, {key: result[key] for key in ("photos", "gray_ciede2000")} | {"models": {}})
+            merged["models"][label] = curve
+    return results
+
+
 def plot(results, path, colour_target=0.7):
     from matplotlib.figure import Figure
 
     from keras_colorizer.plots import save_figure
 
     figure = Figure(figsize=(5.5 * len(results), 4.5))
+    names = list(dict.fromkeys(name for result in results.values() for name in result["models"]))
     for k, (folder, result) in enumerate(results.items()):
         axis = figure.add_subplot(1, len(results), k + 1)
         gray = result["gray_ciede2000"]
@@ -91,7 +115,7 @@ def plot(results, path, colour_target=0.7):
             scales = list(row["by_scale"])
             xs = [0.0] + [row["by_scale"][s]["cf_share_of_original"] * 100 for s in scales]
             ys = [gray] + [row["by_scale"][s]["ciede2000"] for s in scales]
-            axis.plot(xs, ys, "-o", markersize=4, label=name)
+            axis.plot(xs, ys, "-o", markersize=4, label=name, color=f"C{names.index(name)}")
             for s, x, y in zip(scales, xs[1:], ys[1:]):
                 axis.annotate(f"x{s}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
         axis.axhline(gray, color="gray", linestyle="--", linewidth=1, label=f"gray ({gray:.2f})")
@@ -108,12 +132,23 @@ def plot(results, path, colour_target=0.7):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", metavar="RUN", help="run or checkpoint folders (several: also their mean)")
-    parser.add_argument("--label", action="append", default=None, help="a name per run (default: its folder's name)")
+    parser.add_argument("runs", nargs="*", metavar="RUN", help="run or checkpoint folders (several: also their mean)")
+    parser.add_argument("--label", action="append", default=None,
+                        help="a name per run or --compare report (default: the run folder's name)")
     parser.add_argument("--scale", action="append", type=float, default=None, help="a, b scale (repeat for several)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
+    parser.add_argument("--out", default=None, metavar="JSON", help="also write the report to this file")
     parser.add_argument("--plot", default=None, metavar="PNG", help="draw the curves, one panel per folder")
+    parser.add_argument("--compare", action="append", default=None, metavar="JSON",
+                        help="plot a report written with --out (repeat; one --label each) instead of scoring runs")
     args = parser.parse_args()
+    if args.compare:
+        if args.runs or not args.plot or len(args.label or []) != len(args.compare):
+            raise SystemExit("error: --compare takes reports only, one --label per report, and --plot PNG")
+        plot(compare(args.compare, args.label), args.plot)
+        return
+    if not args.runs:
+        raise SystemExit("error: expected one or more run folders (or --compare reports)")
     args.eval = args.eval or [str(SHARED / "data" / "dev" / name) for name in ("kodak24", "imagenet500")]
     scales = sorted(args.scale or DEFAULT_SCALES)
     if scales[0] <= 0:
@@ -132,7 +167,11 @@ def main():
             raise SystemExit(f"error: the runs see different sizes ({sorted(sizes)}); expected runs of one size to average")
         models[f"mean of {len(colorizers)} runs"] = list(colorizers.values())
     results = {os.path.basename(os.path.normpath(folder)): score_folder(models, folder, scales) for folder in args.eval}
-    print(json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1))
+    report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
     if args.plot:
         plot(results, args.plot)
 

@@ -40,3 +40,26 @@ def test_scale_one_scores_as_evaluate_does_and_a_mean_of_one_model_is_that_model
     assert at_one["cf_share_of_original"] == pytest.approx(model["cf"] / model["cf_original"], abs=0.001)
     assert result["models"]["model"]["by_scale"]["0.5"]["cf_share_of_original"] < at_one["cf_share_of_original"]
     assert result["models"]["twice"] == result["models"]["model"]
+
+
+def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
+    import json
+
+    from chroma_frontier import compare
+
+    def report(path, models):
+        curves = {name: {"by_scale": {"1": {"ciede2000": de, "cf_share_of_original": 0.7, "psnr": 22.0}},
+                         "cf_share_at_gray_error": None} for name, de in models.items()}
+        path.write_text(json.dumps({"eval": {"kodak24": {"photos": 24, "gray_ciede2000": 11.7, "models": curves}}}))
+        return str(path)
+
+    short = report(tmp_path / "short.json", {"seed 0": 11.0, "seed 1": 11.4, "mean of 2 runs": 11.1})
+    single = report(tmp_path / "single.json", {"seed 0": 12.3})
+    results = compare([short, single], ["800 steps", "8,000 steps"])
+    curves = results["kodak24"]["models"]
+    assert list(curves) == ["800 steps", "8,000 steps"] and results["kodak24"]["gray_ciede2000"] == 11.7
+    assert curves["800 steps"]["by_scale"]["1"]["ciede2000"] == 11.1  # the mean, not a seed
+    assert curves["8,000 steps"]["by_scale"]["1"]["ciede2000"] == 12.3
+    (tmp_path / "broken.json").write_text('{"eval": ')
+    with pytest.raises(SystemExit, match=r"broken.json: not a report this script wrote with --out"):
+        compare([str(tmp_path / "broken.json")], ["x"])
