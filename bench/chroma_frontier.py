@@ -1,7 +1,7 @@
 """How much of a model's colour is worth keeping: CIEDE2000 and colourfulness with its a, b scaled.
 
 usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...]
-                                      [--out JSON] [--plot PNG]
+                                      [--out JSON] [--plot PNG] [--grids DIR]
        python bench/chroma_frontier.py --compare JSON --label NAME [--compare JSON --label NAME ...] --plot PNG
 
 The quality targets ask for two things at once: CIEDE2000 below gray's and
@@ -42,26 +42,33 @@ def crossing(points, gray_error):
     return None  # below gray's at every scale scored: score larger ones
 
 
-def score_folder(models, folder, scales):
-    """{model name: {scale: (mean CIEDE2000, CF share, mean PSNR)}} over the colour photos under `folder`."""
+def score_folder(models, folder, scales, grid=None, grid_photos=6):
+    """{model name: {scale: (mean CIEDE2000, CF share, mean PSNR)}} over the colour photos under `folder`.
+
+    With `grid` (a PNG path), also draws the first photos as the last model
+    (the runs' mean where there is one) colours them at each scale.
+    """
     import keras
 
     from keras_colorizer import color, metrics
     from keras_colorizer.data import PhotoFolder
-    from keras_colorizer.evaluate import gray_baseline
+    from keras_colorizer.evaluate import gray_baseline, thumbnail
     from keras_colorizer.inference import colorize_lightness, split_channels
+    from keras_colorizer.plots import draw_grid
 
     photos = PhotoFolder(folder)
     size = next(iter(models.values()))[0].image_size
     totals = {name: {scale: {"ciede2000": [], "cf": [], "psnr": []} for scale in scales} for name in models}
-    gray_errors, original_cf = [], []
+    gray_errors, original_cf, grid_rows = [], [], []
     progress = keras.utils.Progbar(len(photos), unit_name="photo")
     for i in range(len(photos)):
         original = photos.load(i)
         rgb, _ = split_channels(original)
         lightness = color.rgb_to_lab(rgb[None])[..., :1]
-        gray_errors.append(metrics.ciede2000(original, gray_baseline(original)))
+        gray = gray_baseline(original)
+        gray_errors.append(metrics.ciede2000(original, gray))
         original_cf.append(metrics.colourfulness(original))
+        row = [thumbnail(gray)]
         for name, colorizers in models.items():
             ab = np.mean([colorizer.predict_lab_ab(lightness) for colorizer in colorizers], axis=0)
             for scale in scales:
@@ -72,7 +79,15 @@ def score_folder(models, folder, scales):
                 total["ciede2000"].append(metrics.ciede2000(original, out))
                 total["cf"].append(metrics.colourfulness(out))
                 total["psnr"].append(float(metrics.psnr(original, out)))
+                if name == list(models)[-1]:
+                    row.append(thumbnail(out))
+        if grid and len(grid_rows) < grid_photos:
+            grid_rows.append((photos.name(i), row + [thumbnail(original)]))
         progress.add(1)
+    if grid:
+        draw_grid([images for _, images in grid_rows], grid, labels=[name for name, _ in grid_rows],
+                  columns=("gray", *(f"a, b x{scale:g}" for scale in scales), "original"),
+                  title=f"{list(models)[-1]}, a, b scaled")
     gray_error, cf_original = float(np.mean(gray_errors)), float(np.mean(original_cf))
     rows = {}
     for name, by_scale in totals.items():
@@ -137,6 +152,8 @@ def main():
                         help="a name per run or --compare report (default: the run folder's name)")
     parser.add_argument("--scale", action="append", type=float, default=None, help="a, b scale (repeat for several)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
+    parser.add_argument("--grids", default=None, metavar="DIR",
+                        help="draw each folder's first photos at every scale (the runs' mean) to DIR/<folder>.png")
     parser.add_argument("--out", default=None, metavar="JSON", help="also write the report to this file")
     parser.add_argument("--plot", default=None, metavar="PNG", help="draw the curves, one panel per folder")
     parser.add_argument("--compare", action="append", default=None, metavar="JSON",
@@ -166,7 +183,14 @@ def main():
         if len(sizes) > 1:
             raise SystemExit(f"error: the runs see different sizes ({sorted(sizes)}); expected runs of one size to average")
         models[f"mean of {len(colorizers)} runs"] = list(colorizers.values())
-    results = {os.path.basename(os.path.normpath(folder)): score_folder(models, folder, scales) for folder in args.eval}
+    results = {}
+    for folder in args.eval:
+        name = os.path.basename(os.path.normpath(folder))
+        grid = None
+        if args.grids:
+            os.makedirs(args.grids, exist_ok=True)
+            grid = os.path.join(args.grids, f"{name}.png")
+        results[name] = score_folder(models, folder, scales, grid=grid)
     report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
     print(report)
     if args.out:

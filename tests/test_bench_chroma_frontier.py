@@ -28,7 +28,8 @@ def test_scale_one_scores_as_evaluate_does_and_a_mean_of_one_model_is_that_model
     for i, crop in enumerate(real_crops(3, 96)):
         Image.fromarray(crop).save(folder / f"photo{i}.png")
     colorizer = Colorizer.load(trained_run.run_dir)
-    result = score_folder({"model": [colorizer], "twice": [colorizer, colorizer]}, str(folder), [0.5, 1.0])
+    grid = tmp_path / "grid.png"
+    result = score_folder({"model": [colorizer], "twice": [colorizer, colorizer]}, str(folder), [0.5, 1.0], grid=str(grid))
     summary = evaluate(colorizer, str(folder), str(tmp_path / "eval"), verbose=False, name="tiny")
 
     model, gray = summary["model_scores"], summary["gray_scores"]
@@ -40,6 +41,7 @@ def test_scale_one_scores_as_evaluate_does_and_a_mean_of_one_model_is_that_model
     assert at_one["cf_share_of_original"] == pytest.approx(model["cf"] / model["cf_original"], abs=0.001)
     assert result["models"]["model"]["by_scale"]["0.5"]["cf_share_of_original"] < at_one["cf_share_of_original"]
     assert result["models"]["twice"] == result["models"]["model"]
+    assert Image.open(grid).size == (1040, 780)  # 4 columns (gray, x0.5, x1, original) and 3 photos, 2.6 inches each
 
 
 def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
