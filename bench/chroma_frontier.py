@@ -43,7 +43,11 @@ def crossing(points, gray_error):
 
 
 def score_folder(models, folder, scales, grid=None, grid_photos=6):
-    """{model name: {scale: (mean CIEDE2000, CF share, mean PSNR)}} over the colour photos under `folder`.
+    """Each model's mean CIEDE2000, CF share and PSNR at each scale over the colour photos under `folder`.
+
+    Returns {"photos", "gray_ciede2000", "models": {name: {"by_scale": {scale:
+    scores}, "cf_share_at_gray_error"}}}; a model is a list of colorizers
+    whose a, b are averaged.
 
     With `grid` (a PNG path), also draws the first photos as the last model
     (the runs' mean where there is one) colours them at each scale.
@@ -58,6 +62,7 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
 
     photos = PhotoFolder(folder)
     size = next(iter(models.values()))[0].image_size
+    grid_model = list(models)[-1]
     totals = {name: {scale: {"ciede2000": [], "cf": [], "psnr": []} for scale in scales} for name in models}
     gray_errors, original_cf, grid_rows = [], [], []
     progress = keras.utils.Progbar(len(photos), unit_name="photo")
@@ -79,7 +84,7 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
                 total["ciede2000"].append(metrics.ciede2000(original, out))
                 total["cf"].append(metrics.colourfulness(out))
                 total["psnr"].append(float(metrics.psnr(original, out)))
-                if name == list(models)[-1]:
+                if name == grid_model:
                     row.append(thumbnail(out))
         if grid and len(grid_rows) < grid_photos:
             grid_rows.append((photos.name(i), row + [thumbnail(original)]))
@@ -87,7 +92,7 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
     if grid:
         draw_grid([images for _, images in grid_rows], grid, labels=[name for name, _ in grid_rows],
                   columns=("gray", *(f"a, b x{scale:g}" for scale in scales), "original"),
-                  title=f"{list(models)[-1]}, a, b scaled")
+                  title=f"{grid_model}, a, b scaled")
     gray_error, cf_original = float(np.mean(gray_errors)), float(np.mean(original_cf))
     rows = {}
     for name, by_scale in totals.items():
@@ -105,14 +110,15 @@ def compare(reports, labels):
     for path, label in zip(reports, labels):
         try:
             with open(path) as f:
-                report = json.load(f)
-        except (OSError, ValueError) as error:
-            raise SystemExit(f"error: {path}: not a report this script wrote with --out ({error})") from None
-        for folder, result in report["eval"].items():
-            means = [name for name in result["models"] if name.startswith("mean of ")]
-            curve = result["models"][means[0] if means else next(iter(result["models"]))]
-            merged = results.setdefault(folder, {key: result[key] for key in ("photos", "gray_ciede2000")} | {"models": {}})
-            merged["models"][label] = curve
+                evaluations = json.load(f)["eval"]
+            evaluations = {folder: (result["photos"], result["gray_ciede2000"], result["models"])
+                           for folder, result in evaluations.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SystemExit(f"error: {path}: not a report this script wrote with --out ({error!r})") from None
+        for folder, (photos, gray_error, models) in evaluations.items():
+            means = [name for name in models if name.startswith("mean of ")]
+            merged = results.setdefault(folder, {"photos": photos, "gray_ciede2000": gray_error, "models": {}})
+            merged["models"][label] = models[means[0] if means else next(iter(models))]
     return results
 
 
@@ -176,6 +182,8 @@ def main():
     labels = args.label or [os.path.basename(os.path.normpath(run)) for run in args.runs]
     if len(labels) != len(args.runs):
         raise SystemExit(f"error: {len(labels)} --label for {len(args.runs)} runs; give one per run or none")
+    if len(set(labels)) != len(labels):
+        raise SystemExit(f"error: --label {labels}: two runs share a name; give each its own")
     colorizers = {label: Colorizer.load(run) for label, run in zip(labels, args.runs)}
     models = {name: [colorizer] for name, colorizer in colorizers.items()}
     sizes = {colorizer.image_size for colorizer in colorizers.values()}

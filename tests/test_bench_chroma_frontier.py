@@ -62,6 +62,7 @@ def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
     assert list(curves) == ["800 steps", "8,000 steps"] and results["kodak24"]["gray_ciede2000"] == 11.7
     assert curves["800 steps"]["by_scale"]["1"]["ciede2000"] == 11.1  # the mean, not a seed
     assert curves["8,000 steps"]["by_scale"]["1"]["ciede2000"] == 12.3
-    (tmp_path / "broken.json").write_text('{"eval": ')
-    with pytest.raises(SystemExit, match=r"broken.json: not a report this script wrote with --out"):
-        compare([str(tmp_path / "broken.json")], ["x"])
+    for name, text in (("cut.json", '{"eval": '), ("other.json", '{"runs": []}'), ("list.json", '{"eval": [1]}')):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(SystemExit, match=rf"{name}: not a report this script wrote with --out"):
+            compare([str(tmp_path / name)], ["x"])
