@@ -177,6 +177,7 @@ def main():
     if scales[0] <= 0:
         raise SystemExit(f"error: --scale {scales[0]:g}: expected a scale above 0 (0 is gray, always scored)")
 
+    from keras_colorizer.errors import UserError
     from keras_colorizer.inference import Colorizer
 
     labels = args.label or [os.path.basename(os.path.normpath(run)) for run in args.runs]
@@ -184,7 +185,10 @@ def main():
         raise SystemExit(f"error: {len(labels)} --label for {len(args.runs)} runs; give one per run or none")
     if len(set(labels)) != len(labels):
         raise SystemExit(f"error: --label {labels}: two runs share a name; give each its own")
-    colorizers = {label: Colorizer.load(run) for label, run in zip(labels, args.runs)}
+    try:
+        colorizers = {label: Colorizer.load(run) for label, run in zip(labels, args.runs)}
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
     models = {name: [colorizer] for name, colorizer in colorizers.items()}
     sizes = {colorizer.image_size for colorizer in colorizers.values()}
     if len(colorizers) > 1:
@@ -198,7 +202,10 @@ def main():
         if args.grids:
             os.makedirs(args.grids, exist_ok=True)
             grid = os.path.join(args.grids, f"{name}.png")
-        results[name] = score_folder(models, folder, scales, grid=grid)
+        try:
+            results[name] = score_folder(models, folder, scales, grid=grid)
+        except UserError as error:
+            raise SystemExit(f"error: {error}") from None
     report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
     print(report)
     if args.out:

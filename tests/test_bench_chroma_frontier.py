@@ -66,3 +66,14 @@ def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
         (tmp_path / name).write_text(text)
         with pytest.raises(SystemExit, match=rf"{name}: not a report this script wrote with --out"):
             compare([str(tmp_path / name)], ["x"])
+
+
+def test_a_missing_run_or_folder_is_one_line(tmp_path, monkeypatch, trained_run):
+    from chroma_frontier import main
+
+    monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(tmp_path / "no-run")])
+    with pytest.raises(SystemExit, match=r"^error: .*no-run: no such run or checkpoint$"):
+        main()
+    monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--eval", str(tmp_path / "no-photos")])
+    with pytest.raises(SystemExit, match=r"^error: .*no-photos: not a folder of photos"):
+        main()
