@@ -32,6 +32,7 @@ import numpy as np
 from common import SHARED, machine
 
 DEFAULT_SCALES = (0.25, 0.5, 0.75, 1.0, 1.25)
+MEAN_PREFIX = "mean of "  # names the runs' ensemble in a report; --compare plots it where a report has one
 
 
 def crossing(points, gray_error):
@@ -116,7 +117,7 @@ def compare(reports, labels):
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise SystemExit(f"error: {path}: not a report this script wrote with --out ({error!r})") from None
         for folder, (photos, gray_error, models) in evaluations.items():
-            means = [name for name in models if name.startswith("mean of ")]
+            means = [name for name in models if name.startswith(MEAN_PREFIX)]
             merged = results.setdefault(folder, {"photos": photos, "gray_ciede2000": gray_error, "models": {}})
             merged["models"][label] = models[means[0] if means else next(iter(models))]
     return results
@@ -194,7 +195,7 @@ def main():
     if len(colorizers) > 1:
         if len(sizes) > 1:
             raise SystemExit(f"error: the runs see different sizes ({sorted(sizes)}); expected runs of one size to average")
-        models[f"mean of {len(colorizers)} runs"] = list(colorizers.values())
+        models[f"{MEAN_PREFIX}{len(colorizers)} runs"] = list(colorizers.values())
     results = {}
     for folder in args.eval:
         name = os.path.basename(os.path.normpath(folder))
