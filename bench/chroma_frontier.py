@@ -166,6 +166,10 @@ def main():
     parser.add_argument("--compare", action="append", default=None, metavar="JSON",
                         help="plot a report written with --out (repeat; one --label each) instead of scoring runs")
     args = parser.parse_args()
+    for option, path in (("--out", args.out), ("--plot", args.plot)):
+        # checked before minutes of scoring, not after
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise SystemExit(f"error: {option} {path}: its folder does not exist; create it or write elsewhere")
     if args.compare:
         if args.runs or not args.plot or len(args.label or []) != len(args.compare):
             raise SystemExit("error: --compare takes reports only, one --label per report, and --plot PNG")
@@ -210,8 +214,10 @@ def main():
     report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
     print(report)
     if args.out:
-        with open(args.out, "w") as f:
+        tmp = f"{args.out}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
             f.write(report + "\n")
+        os.replace(tmp, args.out)  # an earlier report stays whole until this one is
     if args.plot:
         plot(results, args.plot)
 

@@ -68,7 +68,7 @@ def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
             compare([str(tmp_path / name)], ["x"])
 
 
-def test_a_missing_run_or_folder_is_one_line(tmp_path, monkeypatch, trained_run):
+def test_a_missing_run_folder_or_output_folder_is_one_line(tmp_path, monkeypatch, trained_run):
     from chroma_frontier import main
 
     monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(tmp_path / "no-run")])
@@ -77,3 +77,8 @@ def test_a_missing_run_or_folder_is_one_line(tmp_path, monkeypatch, trained_run)
     monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--eval", str(tmp_path / "no-photos")])
     with pytest.raises(SystemExit, match=r"^error: .*no-photos: not a folder of photos"):
         main()
+    for option in ("--out", "--plot"):  # refused before any scoring, so no minutes are lost to it
+        target = str(tmp_path / "no-folder" / "report")
+        monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), option, target])
+        with pytest.raises(SystemExit, match=rf"^error: {option} .*no-folder/report: its folder does not exist"):
+            main()
