@@ -182,6 +182,7 @@ def main():
     if scales[0] <= 0:
         raise SystemExit(f"error: --scale {scales[0]:g}: expected a scale above 0 (0 is gray, always scored)")
 
+    from keras_colorizer.config import write_text
     from keras_colorizer.errors import UserError
     from keras_colorizer.inference import Colorizer
 
@@ -214,10 +215,7 @@ def main():
     report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
     print(report)
     if args.out:
-        tmp = f"{args.out}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(report + "\n")
-        os.replace(tmp, args.out)  # an earlier report stays whole until this one is
+        write_text(args.out, report + "\n")  # an earlier report stays whole until this one is
     if args.plot:
         plot(results, args.plot)
 
