@@ -119,6 +119,10 @@ def compare(reports, labels):
         for folder, (photos, gray_error, models) in evaluations.items():
             means = [name for name in models if name.startswith(MEAN_PREFIX)]
             merged = results.setdefault(folder, {"photos": photos, "gray_ciede2000": gray_error, "models": {}})
+            if (merged["photos"], merged["gray_ciede2000"]) != (photos, gray_error):
+                raise SystemExit(f"error: {path}: its '{folder}' is {photos} photos with gray at {gray_error}, "
+                                 f"another report's {merged['photos']} at {merged['gray_ciede2000']}; "
+                                 "expected the same photos in every report")
             merged["models"][label] = models[means[0] if means else next(iter(models))]
     return results
 

@@ -49,10 +49,10 @@ def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
 
     from chroma_frontier import compare
 
-    def report(path, models):
+    def report(path, models, photos=24):
         curves = {name: {"by_scale": {"1": {"ciede2000": de, "cf_share_of_original": 0.7, "psnr": 22.0}},
                          "cf_share_at_gray_error": None} for name, de in models.items()}
-        path.write_text(json.dumps({"eval": {"kodak24": {"photos": 24, "gray_ciede2000": 11.7, "models": curves}}}))
+        path.write_text(json.dumps({"eval": {"kodak24": {"photos": photos, "gray_ciede2000": 11.7, "models": curves}}}))
         return str(path)
 
     short = report(tmp_path / "short.json", {"seed 0": 11.0, "seed 1": 11.4, "mean of 2 runs": 11.1})
@@ -62,6 +62,10 @@ def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
     assert list(curves) == ["800 steps", "8,000 steps"] and results["kodak24"]["gray_ciede2000"] == 11.7
     assert curves["800 steps"]["by_scale"]["1"]["ciede2000"] == 11.1  # the mean, not a seed
     assert curves["8,000 steps"]["by_scale"]["1"]["ciede2000"] == 12.3
+    # a folder of the same name that is not the same photos
+    other_photos = report(tmp_path / "other_photos.json", {"seed 0": 12.0}, photos=20)
+    with pytest.raises(SystemExit, match=r"other_photos.json: its 'kodak24' is 20 photos .* expected the same photos"):
+        compare([short, other_photos], ["a", "b"])
     for name, text in (("cut.json", '{"eval": '), ("other.json", '{"runs": []}'), ("list.json", '{"eval": [1]}')):
         (tmp_path / name).write_text(text)
         with pytest.raises(SystemExit, match=rf"{name}: not a report this script wrote with --out"):
