@@ -31,7 +31,8 @@ def build_parser():
         description="Export a trained generator: a SavedModel laid out for TensorFlow Serving and "
         "TFLite (LiteRT) files for phones, with a report of sizes, latency and agreement.",
     )
-    parser.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="a run folder (its latest checkpoint) or a checkpoint folder")
+    parser.add_argument("model", metavar="RUN_CHECKPOINT_OR_PRESET",
+                        help="a run folder (its latest checkpoint), a checkpoint folder, or a preset's name (keras_colorizer.list_presets())")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (refused if it exists, unless --overwrite)")
     parser.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, from {', '.join(FORMATS)} (default: all)")
     parser.add_argument(
@@ -116,7 +117,9 @@ def export(args):
         print(line, flush=True)
     if os.path.exists(out) and not args.overwrite:
         raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
-    generator, checkpoint, step = load_float32_generator(args.model)
+    from keras_colorizer.presets import resolve_model
+
+    generator, checkpoint, step = load_float32_generator(resolve_model(args.model))
     if args.network_size is not None:
         set_network_size(generator, args.network_size)
     if generator.image_size is None:  # then the network runs at --size, which must suit it

@@ -141,7 +141,7 @@ def _network_file(checkpoint, name):
     return legacy
 
 
-def _load_weights(model, path):
+def load_weights(model, path):
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
     try:
@@ -181,7 +181,7 @@ def load_generator(checkpoint):
 
     options = TrainOptions.from_dict(read_state(checkpoint)["options"])
     generator = build_generator(options.generator, **options.generator_settings())
-    _load_weights(generator, legacy)
+    load_weights(generator, legacy)
     return generator
 
 
@@ -219,8 +219,8 @@ def restore_optimizer(optimizer, prefix, saved, path):
 
 def restore_checkpoint(model, checkpoint):
     """Restore generator, discriminator, both optimizers and the step count of a compiled `Pix2Pix`."""
-    _load_weights(model.generator, _network_file(checkpoint, GENERATOR_FILE))
-    _load_weights(model.discriminator, _network_file(checkpoint, DISCRIMINATOR_FILE))
+    load_weights(model.generator, _network_file(checkpoint, GENERATOR_FILE))
+    load_weights(model.discriminator, _network_file(checkpoint, DISCRIMINATOR_FILE))
     model.build_optimizers()
     path = os.path.join(checkpoint, OPTIMIZERS_FILE)
     saved = _saved_optimizer_arrays(path)

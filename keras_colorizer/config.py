@@ -40,7 +40,9 @@ class TrainOptions:
     minutes on a 2-core CPU; `FULL_RUN_HINT` shows the paper's configuration.
     """
 
-    data: Optional[str] = field(default=None, metadata={"help": "photo folder or Kaggle layout (l/, ab/); default: the built-in photos"})
+    data: Optional[str] = field(default=None, metadata={"help": "photo folder or Kaggle layout (l/, ab/), or several of them trained on as one (--data A B C); default: the built-in photos"})
+    data_weights: Optional[str] = field(default=None, metadata={"help": "each --data source's share of the training stream, comma-separated (--data A B --data-weights 4,1); default: every photo equally often"})
+    init_from: Optional[str] = field(default=None, metadata={"help": "start the generator from a ready-made model (a preset name, keras_colorizer.list_presets()) or a run; its architecture and training size are used"})
     out: str = field(default="runs", metadata={"help": "folder that holds the runs"})
     name: Optional[str] = field(default=None, metadata={"help": "run name (default: date and time)"})
     epochs: int = field(default=20, metadata={"help": "epochs to train"})
@@ -74,6 +76,8 @@ class TrainOptions:
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
     val_split: float = field(default=0.15, metadata={"help": "share of the photos held out for validation"})
+    val_max: int = field(default=300, metadata={"help": "the most photos held out and scored after each epoch (0: no limit)"})
+    val_data: Optional[str] = field(default=None, metadata={"help": "a photo folder to validate on, instead of holding photos out of --data"})
     seed: int = field(default=0, metadata={"help": "seed of the split, the photo order, crops, flips and weights"})
     jitter: bool = field(default=True, metadata={"help": "pix2pix jitter: resize up by 286/256, random crop, random flip"})
     samples: int = field(default=4, metadata={"help": "validation photos in the sample grid"})
@@ -82,6 +86,25 @@ class TrainOptions:
     steps_per_execution: int = field(default=1, metadata={"help": "training steps per call into the compiled step (callbacks run between calls)"})
     strategy: str = field(default="none", metadata={"help": "none, mirrored (GPUs of this machine), multi_worker (machines in TF_CONFIG) or data_parallel (JAX)"})
     cache: Optional[bool] = field(default=None, metadata={"help": "keep all training images in memory: photo folders decoded once, Kaggle arrays read into RAM; fails up front if they do not fit (default: photo folders when they fit in 4 GiB, Kaggle arrays memory-mapped)"})
+
+    def data_paths(self):
+        """The `--data` sources as a list (one None: the built-in photos)."""
+        return list(self.data) if isinstance(self.data, (list, tuple)) else [self.data]
+
+    def data_weight_values(self):
+        """`--data-weights` as floats, one per `--data` source, or None."""
+        if self.data_weights is None:
+            return None
+        try:
+            weights = [float(w) for w in str(self.data_weights).split(",")]
+        except ValueError:
+            weights = []
+        if len(weights) != len(self.data_paths()) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"--data-weights takes one weight >= 0 per --data source ({len(self.data_paths())}), comma-separated, "
+                f"not all 0. Received: {self.data_weights!r}"
+            )
+        return weights
 
     def generator_settings(self):
         """The architecture settings for `models.build_generator(self.generator, **settings)`."""
@@ -183,6 +206,9 @@ class TrainOptions:
             raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}. Received: {self.strategy!r}")
         if not 0 <= self.val_split < 1:
             raise ValueError(f"--val-split must be in [0, 1). Received: {self.val_split}")
+        if self.val_max < 0:
+            raise ValueError(f"--val-max must be >= 0 (0: no limit). Received: {self.val_max}")
+        self.data_weight_values()
         return self
 
     def temporal_shift(self):
@@ -223,6 +249,8 @@ class TrainOptions:
     @classmethod
     def from_dict(cls, values):
         values = {RENAMED_OPTIONS.get(k, k): v for k, v in values.items()}
+        # Runs written before --val-max held out all of --val-split: they resume with the same split.
+        values.setdefault("val_max", 0)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:

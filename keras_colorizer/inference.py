@@ -55,7 +55,7 @@ def _resize(images, size, antialias=False):
     return ops.image.resize(images, size, interpolation="bilinear", antialias=antialias)
 
 
-def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
+def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, saturation=1.0):
     """The colorization recipe, in `keras.ops`, shared by `Colorizer` and the exported graphs.
 
     Args:
@@ -65,6 +65,8 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
         resize: `resize(images, (height, width), antialias)`, bilinear; graphs
             whose H, W are only known at run time pass `tf.image.resize`
             (`keras.ops.image.resize` wants sizes known when traced).
+        saturation: a scale of the predicted a, b before they are fitted
+            into sRGB: 0 gives the gray photo, 1 the model's colour.
 
     Returns:
         sRGB in [0, 1], (N, H, W, 3): the input's own L with the predicted
@@ -75,7 +77,20 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize):
     l_small = resize(lightness, (image_size, image_size), antialias=True)
     ab_small = predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
     ab = resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), antialias=False)
+    if saturation != 1.0:
+        ab = ab * saturation
     return color.lightness_ab_to_rgb_in_gamut(lightness, color.denormalize_ab(ab))
+
+
+def check_saturation(value):
+    """`value` as a float >= 0, or UserError naming it."""
+    try:
+        saturation = float(value)
+    except (TypeError, ValueError):
+        saturation = float("nan")
+    if not np.isfinite(saturation) or saturation < 0:
+        raise UserError(f"saturation must be a finite number >= 0 (0: gray, 1: the model's colour). Received: {value!r}")
+    return saturation
 
 
 class Colorizer:
@@ -87,13 +102,17 @@ class Colorizer:
         image_size: the side the network sees (its training size).
         predict_ab: optional function network-range L (N, S, S, 1) -> ab,
             used instead of `generator` (an exported model).
+        saturation: scale of the predicted colour (a, b), >= 0: 0 gives
+            gray, 1 (the default) the model's own colour, above 1 stronger
+            (then fitted into sRGB, lightness kept).
 
     Example:
-    >>> colorizer = Colorizer.load("runs/2026-11-25_08-00-00")
+    >>> colorizer = Colorizer.from_preset("lite0_unet_tiny_imagenet")   # shipped with the package
     >>> rgb = colorizer.colorize_file("old_photo.jpg")   # uint8 (H, W, 3)
+    >>> Colorizer.load("runs/2026-11-25_08-00-00", saturation=1.3)   # a run of your own, stronger colour
     """
 
-    def __init__(self, generator, image_size, predict_ab=None):
+    def __init__(self, generator, image_size, predict_ab=None, saturation=1.0):
         if generator is None and predict_ab is None:
             raise ValueError("Colorizer needs a generator or a predict_ab function.")
         if image_size is None:
@@ -102,31 +121,44 @@ class Colorizer:
         self.generator = generator
         self.image_size = int(image_size)
         self._predict = predict_ab
+        self.saturation = check_saturation(saturation)
 
     @classmethod
-    def load(cls, path):
-        """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, or a `.tflite` file.
+    def load(cls, path, saturation=1.0):
+        """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, a `.tflite` file, or a preset's name.
 
-        All three colorize through the same recipe (`colorize_lightness`);
+        All of them colorize through the same recipe (`colorize_lightness`);
         exported models through their `predict_ab` signature.
         """
         import os
 
-        path = os.fspath(path)
+        from keras_colorizer.presets import resolve_model
+
+        path = resolve_model(path)
         if os.path.isfile(path) and path.endswith(".tflite"):
-            return cls.from_tflite(path)
+            return cls.from_tflite(path, saturation=saturation)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
-            return cls.from_saved_model(path)
-        return cls.from_checkpoint(path)
+            return cls.from_saved_model(path, saturation=saturation)
+        return cls.from_checkpoint(path, saturation=saturation)
 
     @classmethod
-    def from_checkpoint(cls, path):
-        """From a run folder (its latest checkpoint) or a checkpoint folder: its `generator.keras`."""
+    def from_preset(cls, preset, saturation=1.0):
+        """A ready-made colorizer shipped with the package (`keras_colorizer.list_presets()`), or a preset folder."""
+        import os
+
+        from keras_colorizer.presets import preset_path
+
+        path = os.fspath(preset)
+        return cls.from_checkpoint(path if os.path.isdir(path) else preset_path(path), saturation=saturation)
+
+    @classmethod
+    def from_checkpoint(cls, path, saturation=1.0):
+        """From a run folder (its latest checkpoint), a checkpoint folder or a preset folder: its `generator.keras`."""
         generator = load_generator(find_checkpoint(path))
-        return cls(generator, generator.image_size)
+        return cls(generator, generator.image_size, saturation=saturation)
 
     @classmethod
-    def from_saved_model(cls, path):
+    def from_saved_model(cls, path, saturation=1.0):
         """From the SavedModel that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         import tensorflow as tf
 
@@ -146,12 +178,12 @@ class Colorizer:
             inputs = {signatures.PREDICT_AB_INPUT: tf.convert_to_tensor(l_norm, tf.float32)}
             return signature(**inputs)[signatures.PREDICT_AB_OUTPUT]
 
-        colorizer = cls(None, size, predict_ab=predict_ab)
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation)
         colorizer._loaded = loaded  # keep the restored objects alive
         return colorizer
 
     @classmethod
-    def from_tflite(cls, path):
+    def from_tflite(cls, path, saturation=1.0):
         """From a `.tflite` file that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         from ai_edge_litert.interpreter import Interpreter
 
@@ -169,7 +201,7 @@ class Colorizer:
             outputs = [runner(**{signatures.PREDICT_AB_INPUT: one[None]}) for one in batch]
             return np.concatenate([out[signatures.PREDICT_AB_OUTPUT] for out in outputs])
 
-        colorizer = cls(None, size, predict_ab=predict_ab)
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation)
         colorizer._interpreter = interpreter
         return colorizer
 
@@ -187,7 +219,7 @@ class Colorizer:
         """
         l_small = _resize(ops.convert_to_tensor(lightness, "float32"), (self.image_size, self.image_size), antialias=True)
         ab = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
-        return ops.convert_to_numpy(color.denormalize_ab(ab))
+        return ops.convert_to_numpy(color.denormalize_ab(ab)) * np.float32(self.saturation)
 
     def colorize(self, image):
         """Colorize one image; returns uint8 RGB (H, W, 3), or RGBA when the input has alpha.
@@ -197,7 +229,7 @@ class Colorizer:
         """
         rgb, alpha = split_channels(image)
         lightness = color.rgb_to_lab(rgb[None])[..., :1]  # (1, H, W, 1), the photo's own L
-        rgb_out = colorize_lightness(lightness, self.predict_ab, self.image_size)[0]
+        rgb_out = colorize_lightness(lightness, self.predict_ab, self.image_size, saturation=self.saturation)[0]
         out = np.round(ops.convert_to_numpy(rgb_out) * 255.0).astype(np.uint8)
         if alpha is not None:
             out = np.concatenate([out, _as_uint8(alpha)[..., None]], axis=-1)

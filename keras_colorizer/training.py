@@ -23,8 +23,15 @@ from keras_colorizer.callbacks import (
     StopOnNonFinite,
     WarmUpSchedule,
 )
-from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state, restore_checkpoint
-from keras_colorizer.config import RUNTIME_OPTIONS, OptionError, TrainOptions
+from keras_colorizer.checkpoint import (
+    GENERATOR_FILE,
+    CheckpointError,
+    find_checkpoint,
+    load_weights,
+    read_state,
+    restore_checkpoint,
+)
+from keras_colorizer.config import GENERATOR_SETTINGS, RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.assemble import build_model
 
 
@@ -70,6 +77,23 @@ def _unstarted_run(path):
     return False
 
 
+# What --init-from takes from the model it starts from: the generator's architecture and the size it saw.
+ARCHITECTURE_OPTIONS = ("generator", "image_size", *GENERATOR_SETTINGS)
+
+
+def init_checkpoint(init_from):
+    """The checkpoint folder `--init-from` names: a preset (by name or folder), a run or a checkpoint."""
+    from keras_colorizer.presets import resolve_model
+
+    return find_checkpoint(resolve_model(init_from))
+
+
+def adopt_architecture(options):
+    """`options` with the generator architecture and training size of the model `--init-from` names."""
+    saved = TrainOptions.from_dict(read_state(init_checkpoint(options.init_from))["options"])
+    return dataclasses.replace(options, **{name: getattr(saved, name) for name in ARCHITECTURE_OPTIONS})
+
+
 def resolve_steps_per_epoch(options, n_train):
     if options.steps_per_epoch:
         return options.steps_per_epoch
@@ -113,7 +137,10 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
             saved, start_step = TrainOptions.from_dict(state["options"]), state["step"]
             run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
         options = dataclasses.replace(saved, **changes)
-    options = (options or TrainOptions()).validate()
+    options = options or TrainOptions()
+    if resume is None and options.init_from:
+        options = adopt_architecture(options)
+    options = options.validate()
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
     placement = distribute.place(options)
     previous_policy = keras.config.dtype_policy()
@@ -126,13 +153,17 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
 
 
 def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbose, extra_callbacks):
-    source = data_lib.open_source(
-        options.data,
+    source, train_idx, val_idx, pass_counts = data_lib.open_training_data(
+        options.data_paths(),
+        weights=options.data_weight_values(),
+        val_data=options.val_data,
+        val_split=options.val_split,
+        val_max=options.val_max,
+        seed=options.seed,
         cache_short_side=data_lib.load_size(options.image_size, options.jitter),
         cache_budget_bytes=CACHE_BUDGET_BYTES,
         cache=options.cache,
     )
-    train_idx, val_idx = data_lib.split_indices(len(source), options.val_split, options.seed)
     steps_per_epoch = resolve_steps_per_epoch(options, len(train_idx))
     total_steps = options.epochs * steps_per_epoch
     ab_weights = None
@@ -153,11 +184,16 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
     if checkpoint is not None:
         restore_checkpoint(model, checkpoint)
         print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
+    elif options.init_from:
+        start = init_checkpoint(options.init_from)
+        load_weights(model.generator, os.path.join(start, GENERATOR_FILE))
+        print(f"The generator starts from {options.init_from} ({start}): {options.generator} at {options.image_size} "
+              "pixels, its weights; the discriminator starts afresh.", flush=True)
     if start_step >= total_steps:
         print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
         return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
 
-    train_ds, val_ds = _datasets(options, placement, source, train_idx, val_idx, start_step)
+    train_ds, val_ds = _datasets(options, placement, source, train_idx, val_idx, start_step, pass_counts)
     state = RunState(step=start_step)
     initial_epoch = start_step // steps_per_epoch
     callbacks = _callbacks(
@@ -207,11 +243,12 @@ def _announce(options, placement, source, train_idx, val_idx, run_dir):
         print(hint, flush=True)
 
 
-def _datasets(options, placement, source, train_idx, val_idx, start_step):
+def _datasets(options, placement, source, train_idx, val_idx, start_step, pass_counts=None):
     """The endless training stream from `start_step` on, and the validation set (or None)."""
     train_ds = placement.prepare_dataset(
         data_lib.training_dataset(
-            source, train_idx, options.image_size, options.batch_size, options.seed, options.jitter, start_step
+            source, train_idx, options.image_size, options.batch_size, options.seed, options.jitter, start_step,
+            pass_counts=pass_counts,
         )
     )
     if placement.replicas > 1 and len(val_idx) < options.batch_size:

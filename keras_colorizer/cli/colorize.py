@@ -1,4 +1,4 @@
-"""`colorize PHOTO_VIDEO_OR_FOLDER... --model RUN --out DIR`: colorize photos and videos with a trained model.
+"""`colorize PHOTO_VIDEO_OR_FOLDER... [--model RUN] --out DIR`: colorize photos and videos (default: the shipped preset).
 
 `colorize film.mp4 --model RUN --out film_colour.mp4` writes one video;
 with several inputs or folders, --out is a folder: photos become PNGs and
@@ -19,13 +19,17 @@ def build_parser():
     parser = ArgumentParser(
         prog="colorize",
         description=(
-            "Colorize photos and videos with a trained generator. Each photo or frame keeps its own size and "
+            "Colorize photos and videos with a trained generator (the ready-made one by default). Each photo or frame keeps its own size and "
             "full-resolution lightness; only colour is predicted. Photos become PNG files in --out; a video "
             "becomes a video with the same frame size, rate and timestamps, its audio and subtitles copied."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="PHOTO_VIDEO_OR_FOLDER", help="photos, videos, or folders searched recursively")
-    parser.add_argument("--model", required=True, metavar="RUN_OR_MODEL", help="a run or checkpoint folder, an exported SavedModel folder, or a .tflite file")
+    parser.add_argument("--model", default=None, metavar="RUN_OR_MODEL",
+                        help="a preset's name, a run or checkpoint folder, an exported SavedModel folder, or a .tflite "
+                        "file (default: the ready-made preset shipped with the package)")
+    parser.add_argument("--saturation", type=float, default=1.0,
+                        help="scale of the predicted colour: 0 gray, 1 the model's own (default), 1.5 stronger")
     parser.add_argument("--out", required=True, metavar="DIR_OR_VIDEO", help="folder for the results (created if missing), or a video file name for one input video")
     video = parser.add_argument_group("videos")
     video.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
@@ -151,7 +155,10 @@ def main(argv=None):
                 f"--out {args.out} names a video file: it takes exactly one input video "
                 f"(got {len(jobs) + len(skipped)} input(s): {jobs[0][0] if jobs else args.inputs[0]}...); give a folder instead"
             )
-        colorizer = Colorizer.load(args.model)
+        from keras_colorizer.presets import DEFAULT_PRESET, resolve_model
+
+        args.model = resolve_model(args.model or DEFAULT_PRESET)
+        colorizer = Colorizer.load(args.model, saturation=args.saturation)
         if not one_video_file:
             check_writable(args.out)
     except UserError as error:

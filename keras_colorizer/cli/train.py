@@ -29,6 +29,9 @@ def build_parser():
         help_text = field.metadata.get("help", "")
         if "default" not in help_text:
             help_text += f" (default: {getattr(defaults, field.name)})"
+        if field.name == "data":
+            parser.add_argument(flag, dest="data", nargs="+", default=None, metavar="DIR", help=help_text)
+            continue
         if field.type in (bool, Optional[bool]):
             parser.add_argument(
                 flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
@@ -55,6 +58,8 @@ def build_parser():
 
 def options_from_args(args):
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions) if getattr(args, f.name) is not None}
+    if given.get("data") is not None and len(given["data"]) == 1:
+        given["data"] = given["data"][0]  # one source: a path, as runs have always stored it
     if args.preset is not None:
         print("warning: --preset is deprecated and will be removed; use --generator", file=sys.stderr)
         given.setdefault("generator", args.preset)

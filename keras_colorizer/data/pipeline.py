@@ -65,7 +65,28 @@ def _center_crop(image, size):
     return crop
 
 
-def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=True, start_step=0):
+def _weighted_pass(groups, counts, pass_seed):
+    """One pass of a `MixedSource` under its weights: `counts[k]` images of source k, shuffled together.
+
+    A source that gives fewer images than its count repeats them, each
+    repeat in a new order; one that gives more is subsampled, differently
+    each pass.
+    """
+    draws = []
+    for k, (group, count) in enumerate(zip(groups, counts)):
+        if count == 0:
+            continue
+        table, source_seed = tf.constant(group), tf.random.experimental.stateless_fold_in(pass_seed, k + 1)
+        repeats = -(-count // len(group))
+        orders = [
+            tf.random.experimental.stateless_shuffle(table, seed=tf.random.experimental.stateless_fold_in(source_seed, r))
+            for r in range(repeats)
+        ]
+        draws.append(tf.concat(orders, axis=0)[:count])
+    return tf.random.experimental.stateless_shuffle(tf.concat(draws, axis=0), seed=pass_seed)
+
+
+def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=True, start_step=0, pass_counts=None):
     """Endless uint8 batches (N, C, C, 3) for `model.fit`, deterministic given `seed`.
 
     C is `image_size`, or for sources of one fixed size the window that
@@ -81,9 +102,13 @@ def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=Tru
         jitter: pix2pix jitter (resize up by 286/256, random crop, random
             horizontal flip); off gives centre crops in a shuffled order.
         start_step: the number of batches already consumed (for resuming).
+        pass_counts: for a `MixedSource` with weights, images of each
+            source per pass (`MixedSource.pass_counts`); None: each of
+            `indices` once a pass.
     """
     indices = np.asarray(indices, dtype=np.int64)
-    count = len(indices)
+    count = len(indices) if pass_counts is None else int(sum(pass_counts))
+    groups = None if pass_counts is None else source.groups(indices)
     if count == 0:
         raise ValueError("No training images: the training split is empty.")
     first_pass, offset = divmod(int(start_step) * int(batch_size), count)
@@ -93,9 +118,11 @@ def training_dataset(source, indices, image_size, batch_size, seed=0, jitter=Tru
     load = _loader(source, short_side)
 
     def one_pass(pass_number):
-        order = tf.random.experimental.stateless_shuffle(
-            index_table, seed=tf.random.experimental.stateless_fold_in(base_seed, pass_number)
-        )
+        pass_seed = tf.random.experimental.stateless_fold_in(base_seed, pass_number)
+        if groups is None:
+            order = tf.random.experimental.stateless_shuffle(index_table, seed=pass_seed)
+        else:
+            order = _weighted_pass(groups, pass_counts, pass_seed)
         passes = tf.fill([count], pass_number)
         return tf.data.Dataset.from_tensor_slices((passes, order))
 

@@ -51,6 +51,10 @@ class ImageSource:
     def _load(self, index):
         raise NotImplementedError
 
+    def usable(self, index):
+        """False for an image found unreadable or gray on reading (sources that check as they read)."""
+        return True
+
     def enable_cache(self):
         """Keep each image in memory, as first resized, after its first load."""
         self._cache = {}
@@ -69,11 +73,12 @@ class ImageSource:
         return image
 
 
-def split_indices(count, val_split, seed):
+def split_indices(count, val_split, seed, val_max=0):
     """Deterministic train / validation split of `count` items by `seed`.
 
     Returns (train_indices, val_indices), sorted. With `val_split > 0` at
-    least one item goes to validation and at least one stays for training.
+    least one item goes to validation and at least one stays for training;
+    `val_max` (0: no limit) caps how many are held out.
     """
     if not 0.0 <= val_split < 1.0:
         raise ValueError(f"val_split must be in [0, 1). Received: val_split={val_split}")
@@ -81,4 +86,6 @@ def split_indices(count, val_split, seed):
     n_val = int(round(count * val_split))
     if val_split > 0:
         n_val = min(max(n_val, 1), count - 1)
+    if val_max:
+        n_val = min(n_val, int(val_max))
     return np.sort(order[n_val:]), np.sort(order[:n_val])

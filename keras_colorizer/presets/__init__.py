@@ -1,0 +1,58 @@
+"""Ready-made colorizers shipped inside the package, the keras-hub way: `Colorizer.from_preset(name)`.
+
+A preset is a folder here holding what a checkpoint holds for inference
+(`generator.keras`, `state.json` with the step and the training options)
+plus `preset.json` (a one-line description and its scores) and
+`model_card.md` (what it was trained on, under which terms, how it scores,
+where it fails). Anything that takes a checkpoint takes a preset folder;
+the commands and `Colorizer.from_preset` also take its name. Loading reads
+only these files: no network.
+"""
+
+import json
+import os
+
+from keras_colorizer.errors import UserError
+
+PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_PRESET = "lite0_unet_tiny_imagenet"
+PRESET_FILE = "preset.json"
+
+
+def list_presets():
+    """{name: one-line description} of the presets this install ships."""
+    presets = {}
+    for name in sorted(os.listdir(PRESETS_DIR)):
+        path = os.path.join(PRESETS_DIR, name, PRESET_FILE)
+        if os.path.isfile(path):
+            with open(path) as f:
+                presets[name] = json.load(f)["description"]
+    return presets
+
+
+def preset_path(name):
+    """The folder of the preset `name`, or UserError naming the presets there are."""
+    path = os.path.join(PRESETS_DIR, str(name))
+    if os.sep in str(name) or str(name) in ("", ".", "..") or not os.path.isfile(os.path.join(path, PRESET_FILE)):
+        raise UserError(f"{name}: no such preset; this install has {', '.join(list_presets()) or 'none'}")
+    return path
+
+
+def resolve_model(model):
+    """A model argument as a path: a bare name that is no file here but a preset's is that preset's folder.
+
+    Anything else (an existing path, or one with a folder in it) is returned
+    as it is, for the loaders to accept or refuse.
+    """
+    model = os.fspath(model)
+    if os.path.exists(model) or os.sep in model:
+        return model
+    if model in list_presets():
+        return preset_path(model)
+    raise UserError(
+        f"{model}: no such run, checkpoint or file, and no preset of that name "
+        f"(presets: {', '.join(list_presets()) or 'none'})"
+    )
+
+
+__all__ = ["DEFAULT_PRESET", "list_presets", "preset_path", "resolve_model"]

@@ -1,0 +1,114 @@
+"""Package a trained checkpoint as a preset shipped inside keras_colorizer (maintainers' tool).
+
+usage: python tools/make_preset.py CHECKPOINT NAME --description TEXT --card MODEL_CARD.md
+                                   [--float16] [--scores SUMMARY.json ...]
+
+Writes keras_colorizer/presets/NAME/: generator.keras (with --float16 its
+weights stored as float16, read back into float32 variables: half the size),
+state.json (step, epoch, the training options with data paths cut to their
+last two parts), preset.json (description, scores) and the model card. The
+folder is built under a temporary name and renamed into place.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+
+import h5py
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from keras_colorizer.checkpoint import GENERATOR_FILE, STATE_FILE, find_checkpoint, read_state  # noqa: E402
+from keras_colorizer.config import write_json  # noqa: E402
+from keras_colorizer.presets import PRESET_FILE, PRESETS_DIR  # noqa: E402
+
+WEIGHTS_MEMBER = "model.weights.h5"
+
+
+def _copy_h5_as_float16(source, target):
+    def copy(name, item):
+        if isinstance(item, h5py.Dataset):
+            data = item[()]
+            if isinstance(data, np.ndarray) and data.dtype == np.float32:
+                data = data.astype(np.float16)
+            target.create_dataset(name, data=data)
+        else:
+            target.require_group(name)
+        for key, value in item.attrs.items():
+            target[name].attrs[key] = value
+
+    for key, value in source.attrs.items():
+        target.attrs[key] = value
+    source.visititems(copy)
+
+
+def write_generator(source_keras, target_keras, float16):
+    """Copy a `.keras` file, its float32 weights stored as float16 when asked."""
+    if not float16:
+        shutil.copyfile(source_keras, target_keras)
+        return
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(source_keras) as zin:
+        zin.extractall(tmp)  # our own checkpoint's three members
+        half = os.path.join(tmp, "half.h5")
+        with h5py.File(os.path.join(tmp, WEIGHTS_MEMBER), "r") as src, h5py.File(half, "w") as dst:
+            _copy_h5_as_float16(src, dst)
+        with zipfile.ZipFile(target_keras, "w", compression=zipfile.ZIP_STORED) as zout:
+            for member in zin.namelist():
+                zout.write(half if member == WEIGHTS_MEMBER else os.path.join(tmp, member), member)
+
+
+def public_options(options):
+    """Training options with local data paths cut to their last two parts (no home folders in a shipped file)."""
+    def cut(path):
+        return None if path is None else "/".join(os.path.normpath(str(path)).split(os.sep)[-2:])
+
+    options = dict(options)
+    for key in ("data", "val_data"):
+        value = options.get(key)
+        options[key] = [cut(v) for v in value] if isinstance(value, list) else cut(value)
+    options["out"] = "runs"
+    return options
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tools/make_preset.py", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("name")
+    parser.add_argument("--description", required=True)
+    parser.add_argument("--card", required=True, help="the model card (Markdown) to ship beside it")
+    parser.add_argument("--float16", action="store_true")
+    parser.add_argument("--scores", nargs="*", default=[], help="evaluate summary.json files to record")
+    args = parser.parse_args(argv)
+    checkpoint = find_checkpoint(args.checkpoint)
+    state = read_state(checkpoint)
+    final = os.path.join(PRESETS_DIR, args.name)
+    staging = tempfile.mkdtemp(prefix=f".{args.name}.tmp-", dir=PRESETS_DIR)
+    os.chmod(staging, 0o755)
+    write_generator(os.path.join(checkpoint, GENERATOR_FILE), os.path.join(staging, GENERATOR_FILE), args.float16)
+    write_json(os.path.join(staging, STATE_FILE),
+               {"step": state["step"], "epoch": state["epoch"], "options": public_options(state["options"])})
+    scores = {}
+    for path in args.scores:
+        with open(path) as f:
+            summary = json.load(f)
+        scores[os.path.basename(os.path.normpath(summary["data"]))] = {
+            "photos": summary["photos"], "model": summary["model_scores"], "gray": summary["gray_scores"]}
+    write_json(os.path.join(staging, PRESET_FILE), {
+        "description": args.description, "step": state["step"], "weights": "float16" if args.float16 else "float32",
+        "scores": scores})
+    shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
+    if os.path.exists(final):
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    print(f"{final}: {os.path.getsize(os.path.join(final, GENERATOR_FILE)) / 1e6:.1f} MB generator, step {state['step']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
