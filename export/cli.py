@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import re
 import shutil
 import sys
 
@@ -11,16 +10,14 @@ import numpy as np
 from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet_tensorflow
 
 FORMATS = ("saved_model", "tflite")
-# TF Serving finds a model at <base>/<name>/<version>/: the name is one path segment, the version a positive integer.
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
 def model_name(value):
-    if not MODEL_NAME.match(value):
-        raise argparse.ArgumentTypeError(
-            f"expected one path segment of letters, digits, '.', '_' or '-' (TF Serving's model folder), got {value!r}"
-        )
-    return value
+    """TF Serving finds a model at <base>/<name>/<version>/: the name is one short path segment."""
+    from keras_colorizer.config import check_name
+
+    try:
+        return check_name(value, "--model-name")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser():

@@ -3,7 +3,8 @@
 Modules: `color` (sRGB <-> CIELAB), `data` (sources and the tf.data
 pipeline), `models` (generator families and the PatchGAN discriminator,
 registered Keras classes), `pix2pix` (the training model), `training` (a run
-from options), `inference` (`Colorizer`), `export` (SavedModel and TFLite).
+from options), `inference` (`Colorizer`), `presets` (the ready-made colorizers, `list_presets()`),
+`export` (SavedModel and TFLite).
 
 Importing the package registers its Keras classes, so
 `keras.saving.load_model("generator.keras")` works after `import
@@ -17,5 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_colorizer import models  # noqa: E402,F401 - registers the model classes with Keras
 from keras_colorizer import pix2pix  # noqa: E402,F401 - registers Pix2Pix
+from keras_colorizer.inference import Colorizer  # noqa: E402
+from keras_colorizer.presets import list_presets  # noqa: E402
 
 __version__ = "0.1.0"

@@ -19,6 +19,8 @@ import json
 import os
 import shutil
 import warnings
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -125,11 +127,24 @@ def read_state(checkpoint):
         with open(path) as f:
             state = json.load(f)
         read = {"step": int(state["step"]), "epoch": int(state["epoch"]), "options": dict(state["options"])}
+        if read["step"] < 0 or read["epoch"] < 0 or not isinstance(state["step"], int):
+            raise ValueError(f"step {state['step']!r} and epoch {state['epoch']!r} must be whole numbers >= 0")
         if "film_seeds" in state:
             read["film_seeds"] = [int(v) for v in state["film_seeds"]]
         return read
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"{path}: not a readable checkpoint state ({error})") from None
+
+
+def read_options(checkpoint):
+    """The training options a checkpoint (or preset) saved, checked: OptionError names its state.json and the field."""
+    from keras_colorizer.config import OptionError, TrainOptions
+
+    options = read_state(checkpoint)["options"]
+    try:
+        return TrainOptions.from_dict(options).validate()
+    except ValueError as error:
+        raise OptionError(f"{os.path.join(checkpoint, STATE_FILE)}: {error}") from None
 
 
 def _network_file(checkpoint, name):
@@ -141,9 +156,23 @@ def _network_file(checkpoint, name):
     return legacy
 
 
+def check_whole(path):
+    """CheckpointError unless the `.keras` file `path` is a whole zip (every member's CRC checked)."""
+    if not path.endswith(".keras"):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
+        broken = path
+    if broken is not None:
+        raise CheckpointError(f"{path} is damaged (not a complete .keras file)")
+
+
 def load_weights(model, path):
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
+    check_whole(path)
     try:
         # Keras only warns when parts of a file do not fit; a half-loaded model is an error here.
         with warnings.catch_warnings(record=True) as caught:
@@ -169,6 +198,7 @@ def load_generator(checkpoint):
     if os.path.isfile(path):
         import keras_colorizer.models  # noqa: F401 - registers the generator classes
 
+        check_whole(path)
         try:
             return keras.saving.load_model(path, compile=False)
         except Exception as error:  # noqa: BLE001 - zipfile, h5py and Keras raise several types
@@ -176,10 +206,9 @@ def load_generator(checkpoint):
     legacy = os.path.join(checkpoint, LEGACY_WEIGHTS[GENERATOR_FILE])
     if not os.path.isfile(legacy):
         raise CheckpointError(f"{path}: missing (the checkpoint is incomplete)")
-    from keras_colorizer.config import TrainOptions
     from keras_colorizer.models import build_generator
 
-    options = TrainOptions.from_dict(read_state(checkpoint)["options"])
+    options = read_options(checkpoint)
     generator = build_generator(options.generator, **options.generator_settings())
     load_weights(generator, legacy)
     return generator

@@ -9,6 +9,7 @@ describes them. Inference and export read the models, never these options.
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -30,6 +31,54 @@ RENAMED_OPTIONS = {"preset": "generator"}
 
 class OptionError(UserError):
     """A training option has a value that cannot work."""
+
+
+# A run or model name: one path segment of letters, digits, '.', '_' and '-', not starting with '.' (no '..').
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NAME_MAX = 100
+# Upper bounds that keep a value read from a tampered file from reaching TensorFlow as a negative shape.
+UPPER_BOUNDS = {"image_size": 8192, "batch_size": 65536, "ngf": 4096, "ndf": 4096, "n_layers": 16, "levels": 16,
+                "epochs": 10**6, "steps_per_epoch": 10**8, "samples": 1024, "steps_per_execution": 10**6,
+                "pretrain_epochs": 10**6, "decay_epochs": 10**6, "freeze_encoder_epochs": 10**6, "val_max": 10**7}
+
+
+def check_name(value, flag):
+    """`value` if it is a safe name (`NAME`, at most `NAME_MAX` characters), else ValueError naming `flag`."""
+    if not isinstance(value, str) or not NAME.match(value) or len(value) > NAME_MAX:
+        raise ValueError(
+            f"{flag} must be one path segment of letters, digits, '.', '_' or '-' (not starting with '.'), "
+            f"at most {NAME_MAX} characters. Received: {value!r}"[:400]
+        )
+    return value
+
+
+def _expected_kind(field_type):
+    """('int' | 'float' | 'bool' | 'str' | 'paths', may be None) for a field's annotation."""
+    optional = field_type in (Optional[int], Optional[float], Optional[bool], Optional[str])
+    base = {Optional[int]: int, Optional[float]: float, Optional[bool]: bool, Optional[str]: str}.get(field_type, field_type)
+    return {int: "int", float: "float", bool: "bool", str: "str"}[base], optional
+
+
+def check_types(values):
+    """Raise OptionError naming the first field of `values` (read from a file) whose type is not the option's."""
+    for field_ in dataclasses.fields(TrainOptions):
+        if field_.name not in values:
+            continue
+        value, (kind, optional) = values[field_.name], _expected_kind(field_.type)
+        if value is None and optional:
+            continue
+        if field_.name == "data" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            continue  # several sources
+        fits = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "str": isinstance(value, str),
+        }[kind]
+        if not fits:
+            expected = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}[kind]
+            raise OptionError(f"option {field_.name!r} holds {json.dumps(value)[:80]}, expected {expected}"
+                              + (" or null" if optional else ""))
 
 
 @dataclass
@@ -146,6 +195,11 @@ class TrainOptions:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1. Received: {getattr(self, name)}")
+        for name, bound in UPPER_BOUNDS.items():
+            if getattr(self, name) is not None and getattr(self, name) > bound:
+                raise ValueError(f"--{name.replace('_', '-')} must be at most {bound}. Received: {getattr(self, name)}")
+        if self.name is not None:
+            check_name(self.name, "--name")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 0:
             raise ValueError(f"--steps-per-epoch must be >= 0. Received: {self.steps_per_epoch}")
         if not 0 <= self.lr_decay_epochs <= self.epochs:
@@ -255,6 +309,7 @@ class TrainOptions:
         unknown = set(values) - known
         if unknown:
             raise OptionError(f"Unknown training options {sorted(unknown)}. Expected some of: {sorted(known)}")
+        check_types(values)
         return cls(**values)
 
     def save(self, path):
@@ -262,8 +317,15 @@ class TrainOptions:
 
     @classmethod
     def load(cls, path):
-        with open(path) as f:
-            return cls.from_dict(json.load(f))
+        """The options a run saved in `path`, checked: OptionError names the file and the first bad field."""
+        try:
+            with open(path) as f:
+                values = json.load(f)
+            if not isinstance(values, dict):
+                raise OptionError("expected a JSON object of training options")
+            return cls.from_dict(values).validate()
+        except (OSError, ValueError) as error:
+            raise OptionError(f"{path}: {error}") from None
 
 
 # A full run of the default recipe: every training photo once an epoch, the paper's 200 epochs.

@@ -28,6 +28,7 @@ from keras_colorizer.checkpoint import (
     CheckpointError,
     find_checkpoint,
     load_weights,
+    read_options,
     read_state,
     restore_checkpoint,
 )
@@ -90,7 +91,7 @@ def init_checkpoint(init_from):
 
 def adopt_architecture(options):
     """`options` with the generator architecture and training size of the model `--init-from` names."""
-    saved = TrainOptions.from_dict(read_state(init_checkpoint(options.init_from))["options"])
+    saved = read_options(init_checkpoint(options.init_from))
     return dataclasses.replace(options, **{name: getattr(saved, name) for name in ARCHITECTURE_OPTIONS})
 
 
@@ -134,7 +135,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         else:
             checkpoint = find_checkpoint(resume)
             state = read_state(checkpoint)
-            saved, start_step = TrainOptions.from_dict(state["options"]), state["step"]
+            saved, start_step = read_options(checkpoint), state["step"]
             run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
         options = dataclasses.replace(saved, **changes)
     options = options or TrainOptions()

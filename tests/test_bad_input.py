@@ -93,7 +93,7 @@ def _cases():
         (colorize, ["{root}/photos", "--model", "{root}/missing", "--out", "{root}/c"], "missing: no such run or checkpoint"),
         (colorize, ["{root}/photos", "--model", "{root}/fake.tflite", "--out", "{root}/c"], "fake.tflite: not a colorizer TFLite file"),
         (colorize, ["{root}/photos", "--model", "{run}", "--out", "{root}/a_file.txt/c"], "cannot write there"),
-        (colorize, ["{root}/photos", "--out", "{root}/c"], "the following arguments are required: --model"),
+        (colorize, ["{root}/photos"], "the following arguments are required: --out"),
         # evaluate
         (evaluate, ["--model", "{run}", "--data", "{root}/photos", "--out", "{root}/e", "--grid-photos", "0"],
          "argument --grid-photos: expected a positive integer, got 0"),
@@ -105,8 +105,8 @@ def _cases():
         # export
         (export, ["{run}", "--out", "{root}/x", "--calibration-crops", "0"], "argument --calibration-crops: expected a positive integer, got 0"),
         (export, ["{run}", "--out", "{root}/x", "--eval-crops", "0"], "argument --eval-crops: expected a positive integer, got 0"),
-        (export, ["{run}", "--out", "{root}/x", "--model-name", "../../x"], "argument --model-name: expected one path segment"),
-        (export, ["{run}", "--out", "{root}/x", "--model-name", ""], "argument --model-name: expected one path segment"),
+        (export, ["{run}", "--out", "{root}/x", "--model-name", "../../x"], "argument --model-name: --model-name must be one path segment"),
+        (export, ["{run}", "--out", "{root}/x", "--model-name", ""], "argument --model-name: --model-name must be one path segment"),
         (export, ["{run}", "--out", "{root}/x", "--version", "-1"], "argument --version: expected a positive integer, got -1"),
         (export, ["{run}", "--out", "{root}/x", "--version", "v2"], "argument --version: expected a positive integer, got 'v2'"),
         (export, ["{run}", "--out", "{root}/x", "--variants", "int4"], "--variants 'int4': expected a comma-separated list"),

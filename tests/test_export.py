@@ -273,7 +273,7 @@ def _broken_copy(run_dir, tmp_path, breakage):
 @pytest.mark.parametrize(
     "breakage,message",
     [
-        (lambda ckpt: open(os.path.join(ckpt, "generator.keras"), "wb").write(b"garbage"), "generator.keras: not a readable generator"),
+        (lambda ckpt: open(os.path.join(ckpt, "generator.keras"), "wb").write(b"garbage"), "generator.keras is damaged (not a complete .keras file)"),
         (lambda ckpt: os.remove(os.path.join(ckpt, "generator.keras")), "generator.keras: missing"),
         (lambda ckpt: open(os.path.join(ckpt, "state.json"), "w").write("{not json"), "state.json: not a readable checkpoint state"),
     ],

@@ -219,5 +219,5 @@ def test_a_generator_file_that_is_not_one_is_a_checkpoint_error(tmp_path, traine
     copy = tmp_path / "ckpt"
     shutil.copytree(find_checkpoint(trained_run.run_dir), copy)
     (copy / "generator.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(CheckpointError, match="generator.keras: not a readable generator"):
+    with pytest.raises(CheckpointError, match="generator.keras is damaged \\(not a complete .keras file\\)"):
         load_generator(str(copy))
