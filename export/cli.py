@@ -136,12 +136,24 @@ def export(args):
             rows += write_tflite_files(generator, tmp, variants, args, checkpoint, step)
         table = write_report(tmp, rows)
         swap.swap_in(tmp, out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_disk_full(error):
+            kept = f"the export already in {out} is kept as it was" if os.path.exists(out) else "nothing was written"
+            raise UserError(f"{os.path.dirname(out)}: the disk is full (No space left on device); {kept}") from None
         raise
     print(table)
     print(f"Wrote {out}")
     return 0
+
+
+def is_disk_full(error):
+    """A full file system, as Python (ENOSPC, EDQUOT) or TensorFlow's file writers (ResourceExhaustedError) say it."""
+    import errno
+
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return type(error).__name__ == "ResourceExhaustedError" and "space left on device" in str(error).lower()
 
 
 def set_network_size(generator, size):

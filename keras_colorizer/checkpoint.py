@@ -86,14 +86,18 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     final = os.path.join(folder, f"{_PREFIX}{step:07d}")
     tmp = os.path.join(folder, f"{_TMP}{_PREFIX}{step:07d}-{os.getpid()}")
     os.makedirs(tmp)
-    model.generator.save(os.path.join(tmp, GENERATOR_FILE))
-    model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
-    arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
-    np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
-    # The film options' random state: a resumed run draws the grain and crops an unbroken one would.
-    film_seeds = [int(v) for v in np.asarray(model.film_seeds.state.numpy())]
-    write_json(os.path.join(tmp, STATE_FILE),
-               {"step": step, "epoch": int(epoch), "film_seeds": film_seeds, "options": dict(options)})
+    try:
+        model.generator.save(os.path.join(tmp, GENERATOR_FILE))
+        model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
+        arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
+        np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
+        # The film options' random state: a resumed run draws the grain and crops an unbroken one would.
+        film_seeds = [int(v) for v in np.asarray(model.film_seeds.state.numpy())]
+        write_json(os.path.join(tmp, STATE_FILE),
+                   {"step": step, "epoch": int(epoch), "film_seeds": film_seeds, "options": dict(options)})
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a full disk, say: give its space back, keep the last checkpoint
+        raise
     reached("checkpoint-written")
     if os.path.exists(final):
         _delete_whole(final)
@@ -102,6 +106,12 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
     for old in _step_dirs(folder)[:-keep]:
         _delete_whole(old)
     return final
+
+
+def latest_checkpoint(run_dir):
+    """The newest whole checkpoint of a run folder, or None."""
+    found = _step_dirs(os.path.join(run_dir, CHECKPOINTS))
+    return found[-1] if found else None
 
 
 def find_checkpoint(path):

@@ -1,6 +1,7 @@
 """A training run from options to `runs/<name>/`: data, models, callbacks, `model.fit`."""
 
 import dataclasses
+import errno
 import math
 import os
 import shutil
@@ -33,6 +34,7 @@ from keras_colorizer.checkpoint import (
     restore_checkpoint,
 )
 from keras_colorizer.config import GENERATOR_SETTINGS, RUNTIME_OPTIONS, OptionError, TrainOptions
+from keras_colorizer.errors import UserError
 from keras_colorizer.assemble import build_model
 
 
@@ -180,37 +182,42 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
                             ab_weights=ab_weights)
     # The run folder once everything that can fail on a user's input has passed: a refused run leaves nothing.
     run_dir = _run_folder(options, placement, run_dir)
-    options.save(os.path.join(run_dir, "options.json"))
-    _announce(options, placement, source, train_idx, val_idx, run_dir)
-    if checkpoint is not None:
-        restore_checkpoint(model, checkpoint)
-        print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
-    elif options.init_from:
-        start = init_checkpoint(options.init_from)
-        load_weights(model.generator, os.path.join(start, GENERATOR_FILE))
-        print(f"The generator starts from {options.init_from} ({start}): {options.generator} at {options.image_size} "
-              "pixels, its weights; the discriminator starts afresh.", flush=True)
-    if start_step >= total_steps:
-        print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
-        return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
+    try:
+        options.save(os.path.join(run_dir, "options.json"))
+        _announce(options, placement, source, train_idx, val_idx, run_dir)
+        if checkpoint is not None:
+            restore_checkpoint(model, checkpoint)
+            print(f"Resuming from {checkpoint} at step {start_step} of {total_steps}.", flush=True)
+        elif options.init_from:
+            start = init_checkpoint(options.init_from)
+            load_weights(model.generator, os.path.join(start, GENERATOR_FILE))
+            print(f"The generator starts from {options.init_from} ({start}): {options.generator} at {options.image_size} "
+                  "pixels, its weights; the discriminator starts afresh.", flush=True)
+        if start_step >= total_steps:
+            print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
+            return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
 
-    train_ds, val_ds = _datasets(options, placement, source, train_idx, val_idx, start_step, pass_counts)
-    state = RunState(step=start_step)
-    initial_epoch = start_step // steps_per_epoch
-    callbacks = _callbacks(
-        options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch,
-        stop_at=min(total_steps, max_steps or total_steps),
-    )
-    history = model.fit(
-        train_ds,
-        epochs=options.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_ds,
-        callbacks=callbacks + list(extra_callbacks),
-        verbose=verbose,
-        shuffle=False,  # the stream is shuffled by seed, resumably
-    )
+        train_ds, val_ds = _datasets(options, placement, source, train_idx, val_idx, start_step, pass_counts)
+        state = RunState(step=start_step)
+        initial_epoch = start_step // steps_per_epoch
+        callbacks = _callbacks(
+            options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch,
+            stop_at=min(total_steps, max_steps or total_steps),
+        )
+        history = model.fit(
+            train_ds,
+            epochs=options.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=val_ds,
+            callbacks=callbacks + list(extra_callbacks),
+            verbose=verbose,
+            shuffle=False,  # the stream is shuffled by seed, resumably
+        )
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise disk_full(run_dir, error) from None
     if not placement.is_chief:
         shutil.rmtree(run_dir, ignore_errors=True)
     return RunResult(
@@ -222,6 +229,16 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
         interrupted=state.interrupted,
         model=model,
     )
+
+
+def disk_full(run_dir, error):
+    """A one-line UserError for a run whose disk filled up: where, and what was kept."""
+    from keras_colorizer.checkpoint import latest_checkpoint
+
+    kept = latest_checkpoint(run_dir)
+    kept = (f"the last complete checkpoint {kept} is kept; free some space and continue with --resume {run_dir}"
+            if kept else "no checkpoint had been written yet")
+    return UserError(f"{run_dir}: the disk is full ({error.strerror or error}); training stopped, {kept}")
 
 
 def _run_folder(options, placement, run_dir):

@@ -109,3 +109,67 @@ def test_a_truncated_generator_is_called_damaged_by_colorize_and_resume(two_step
     assert code == 2 and error_lines(err) == [expected]
     code, _, err = call_main("keras_colorizer.cli.train", ["--resume", str(run)], capsys)
     assert code == 2 and error_lines(err) == [expected]
+
+
+# --- a full disk (item 4) -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs of this test's own (root on Linux), removed after it."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a small tmpfs to fill here ({done.stderr.strip() or 'mount failed'})")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder):
+    """Take every free byte of the file system under `folder`."""
+    with open(folder / "filler", "wb", buffering=0) as f:
+        for chunk in (65536, 1):
+            try:
+                while True:
+                    f.write(b"\0" * chunk)
+            except OSError:
+                pass
+
+
+def test_training_into_a_full_disk_says_so_and_keeps_the_last_checkpoint(small_disk, capsys):
+    from keras_colorizer.checkpoint import load_generator
+
+    out = small_disk / "runs"
+    args = ["--out", str(out), "--name", "full", *TINY[:-6], "--batch-size", "2", "--samples", "1",
+            "--steps-per-epoch", "1"]
+    code, _, err = call_main("keras_colorizer.cli.train", [*args, "--epochs", "1"], capsys)
+    assert code == 0, err
+    (kept,) = (out / "full" / "checkpoints").iterdir()
+    fill(small_disk)
+    code, _, err = call_main("keras_colorizer.cli.train", ["--resume", str(out / "full"), "--epochs", "3"], capsys)
+    assert code == 2 and "Traceback" not in err
+    (line,) = error_lines(err)
+    assert line.startswith(f"error: {out / 'full'}: the disk is full (No space left on device); training stopped, "
+                           f"the last complete checkpoint {kept} is kept")
+    assert [p.name for p in (out / "full" / "checkpoints").iterdir()] == [kept.name]  # no half-written one
+    assert load_generator(kept) is not None  # whole
+
+
+def test_export_into_a_full_disk_says_so_and_keeps_the_old_export(trained_run, small_disk, capsys):
+    out = small_disk / "export"
+    args = [trained_run.run_dir, "--out", str(out), "--formats", "tflite", "--variants", "float32", "--size", "64"]
+    code, _, err = call_main("keras_colorizer.export.cli", args, capsys)
+    assert code == 0, err
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    fill(small_disk)
+    for formats in ("saved_model", "tflite"):
+        code, _, err = call_main("keras_colorizer.export.cli", [*args[:3], "--formats", formats, *args[5:], "--overwrite"],
+                                 capsys)
+        assert code == 2 and "Traceback" not in err
+        assert error_lines(err) == [f"error: {small_disk}: the disk is full (No space left on device); "
+                                    f"the export already in {out} is kept as it was"]
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+        assert sorted(p.name for p in small_disk.iterdir()) == ["export", "filler"]  # no staging folder left
