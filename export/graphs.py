@@ -64,6 +64,20 @@ def check_images(images, max_pixels=MAX_PIXELS):
     ]
 
 
+def check_network_l(l, size):
+    """Assertions that fail a `predict_ab` request with InvalidArgument naming what was expected, before any work."""
+    shape = tf.shape(l)
+    dims = tf.concat([shape, tf.zeros([4], tf.int32)], axis=0)[:4]  # any rank, read as 4 dimensions
+    fits = tf.logical_and(tf.equal(tf.size(shape), 4), tf.reduce_all(tf.equal(dims[1:], [size, size, 1])))
+    expected = f"expected network-range L (L / 50 - 1, finite, in [-1, 1]) of shape [N, {size}, {size}, 1]"
+    return [
+        tf.debugging.assert_equal(fits, True, message=f"l has the wrong shape; {expected}"),
+        tf.debugging.assert_positive(dims[0], message=f"the batch is empty; {expected}"),
+        tf.debugging.assert_equal(tf.reduce_all(tf.math.is_finite(l)), True, message=f"l holds NaN or infinity; {expected}"),
+        tf.debugging.assert_less_equal(tf.reduce_max(tf.abs(l)), 1.001, message=f"l is outside [-1, 1]; {expected}"),
+    ]
+
+
 def resize_dynamic(images, size, antialias=False):
     """Bilinear resize to a size known only at run time."""
     return tf.image.resize(images, size, method="bilinear", antialias=antialias)
@@ -144,7 +158,8 @@ class ServingModule(tf.Module):
 
         @tf.function(input_signature=[tf.TensorSpec([None, size, size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])
         def predict_ab(l):
-            return {names.PREDICT_AB_OUTPUT: self._predict(l)}
+            with tf.control_dependencies(check_network_l(l, size)):
+                return {names.PREDICT_AB_OUTPUT: self._predict(tf.identity(l))}
 
         self.serving_default = serving_default
         self.colorize_bytes = colorize_bytes

@@ -430,3 +430,37 @@ def test_network_size_is_refused_for_a_generator_built_for_one_input_size():
         set_network_size(free, 36)  # not a multiple of the U-Net's 2^3
     set_network_size(free, 96)
     assert (free.image_size, free.trained_image_size) == (96, 64)
+
+
+@pytest.mark.parametrize("values,shape,why", [
+    (np.nan, (1, 64, 64, 1), "l holds NaN or infinity"),
+    (np.inf, (1, 64, 64, 1), "l holds NaN or infinity"),
+    (0.0, (1, 7, 7, 1), "l has the wrong shape"),
+    (0.0, (1, 64, 64), "l has the wrong shape"),
+    (0.0, (0, 64, 64, 1), "the batch is empty"),
+    (30.0, (1, 64, 64, 1), "l is outside [-1, 1]"),
+])
+def test_predict_ab_refuses_bad_input_with_invalid_argument_as_tf_serving_runs_it(exported, values, shape, why):
+    """As TensorFlow Serving feeds a signature: through a graph session, with no shape check before the graph.
+
+    Python's `Session.run` refuses a feed whose shape differs from the input's; TF Serving does not. So the
+    signature's input is mapped onto a placeholder of any shape (the export holds its weights as constants).
+    """
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    out, _ = exported
+    (model_dir,) = (out / "serving" / "colorizer").iterdir()
+    saved = saved_model_pb2.SavedModel.FromString((model_dir / "saved_model.pb").read_bytes())
+    (meta,) = saved.meta_graphs
+    signature = meta.signature_def["predict_ab"]
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session() as session:
+        any_shape = tf.compat.v1.placeholder(tf.float32, None)
+        tf.compat.v1.train.import_meta_graph(meta, input_map={signature.inputs["l"].name: any_shape})
+        output = graph.get_tensor_by_name(signature.outputs["ab"].name)
+        ab = session.run(output, {any_shape: np.zeros((2, 64, 64, 1), np.float32)})
+        assert ab.shape == (2, 64, 64, 2) and np.isfinite(ab).all()
+        with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+            session.run(output, {any_shape: np.full(shape, values, np.float32)})
+    message = caught.value.message
+    assert why in message and "expected network-range L (L / 50 - 1, finite, in [-1, 1]) of shape [N, 64, 64, 1]" in message
