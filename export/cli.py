@@ -102,14 +102,22 @@ def main(argv=None):
 def export(args):
     """Check the arguments, build the export in a staging folder, report, and swap it into --out."""
     from keras_colorizer.export import swap
-    from keras_colorizer.export.generator import load_float32_generator
-    from keras_colorizer.export.report import write_report
     from keras_colorizer.export.tflite import VARIANTS
-    from keras_colorizer.errors import UserError
 
     formats = parse_list(args.formats, FORMATS, "formats")
     variants = parse_list(args.variants, VARIANTS, "variants") if "tflite" in formats else []
     out = os.path.abspath(args.out)
+    with swap.locked(out):  # a second export to the same --out is refused, not let loose on this one's folders
+        return _export_locked(args, out, formats, variants)
+
+
+def _export_locked(args, out, formats, variants):
+    """The export, while this process holds `out`'s lock."""
+    from keras_colorizer.export import swap
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.report import write_report
+    from keras_colorizer.errors import UserError
+
     for line in swap.recover(out):
         print(line, flush=True)
     if os.path.exists(out) and not args.overwrite:

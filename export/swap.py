@@ -8,12 +8,55 @@ of the next export to the same folder; it also removes the half-built
 `.tmp-` folders of killed exports.
 """
 
+import contextlib
+import fcntl
 import os
 import shutil
 
 from keras_colorizer.crashpoints import reached
+from keras_colorizer.errors import UserError
 
-TMP, OLD = ".tmp-", ".old-"
+TMP, OLD, LOCK = ".tmp-", ".old-", ".lock"
+
+
+@contextlib.contextmanager
+def locked(out):
+    """Hold `<out>.lock` for one export: an OS lock, released when the process ends however it ends.
+
+    A second export to the same `out` is refused in one line instead of
+    deleting the first one's staging folder as a leftover.
+    """
+    path = out + LOCK
+    try:
+        os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+        handle = open(path, "a")
+    except OSError as error:
+        raise UserError(f"{out}: cannot write the export there ({error.strerror or error})") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{out}: another export to this folder is running (it holds {path}); "
+                            "wait for it to finish or choose another --out") from None
+        yield
+
+
+def recover_on_load(path):
+    """Before reading an export at `path`: finish or undo a swap that a killed export left in an ancestor folder.
+
+    Returns the repairs made (one line each). Where another export holds the
+    folder's lock, nothing is touched: that export finishes the swap itself.
+    """
+    path = os.path.abspath(os.fspath(path))
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        if _siblings(path, OLD):
+            try:
+                with locked(path):
+                    return recover(path)
+            except UserError:
+                return []
+        path = os.path.dirname(path)
+    return []
 
 
 def staging_folder(out):

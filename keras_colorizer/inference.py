@@ -132,9 +132,12 @@ class Colorizer:
         """
         import os
 
+        from keras_colorizer.export.swap import recover_on_load
         from keras_colorizer.presets import resolve_model
 
         path = resolve_model(path)
+        for line in recover_on_load(path):  # an export killed mid-swap left the folder aside: put it right first
+            print(line, flush=True)
         if os.path.isfile(path) and path.endswith(".tflite"):
             return cls.from_tflite(path, saturation=saturation)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):

@@ -14,7 +14,7 @@ import sys
 import time
 
 from keras_colorizer.export import swap
-from tests.conftest import REPO, call_main
+from tests.conftest import REPO, call_main, error_lines
 
 TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",
         "--steps-per-epoch", "1", "--quiet"]
@@ -140,3 +140,46 @@ def test_export_overwrite_killed_at_every_step_of_the_swap_leaves_the_old_or_the
             assert stamps[-1] != stamps[-2]  # the swap had begun: finished, the new export in place
     _export(trained_run.run_dir, out, capsys=capsys)
     _whole_export(out)
+
+
+def test_colorize_after_an_export_killed_aside_finds_the_export(tmp_path, trained_run, capsys):
+    """Killed with the old export moved aside and the new one not yet in place: `colorize` puts it right itself."""
+    from PIL import Image
+
+    from tests.conftest import real_crops
+
+    out = tmp_path / "exported"
+    _export(trained_run.run_dir, out, capsys=capsys)
+    killed = _export(trained_run.run_dir, out, kill_at="export-aside")
+    assert killed.returncode == -signal.SIGKILL and not out.exists()
+    Image.fromarray(real_crops(1, 48)[0]).save(tmp_path / "a.png")
+    model = out / "serving" / "colorizer" / "1"
+    code, stdout, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "a.png"), "--model", str(model),
+                                                                  "--out", str(tmp_path / "c")], capsys)
+    assert code == 0, err
+    assert "finished the swap a killed export had begun" in stdout and (tmp_path / "c" / "a.png").is_file()
+    _whole_export(out)
+    assert not [n for n in os.listdir(tmp_path) if ".tmp-" in n or ".old-" in n]
+
+
+def test_a_second_export_to_a_locked_out_is_refused_and_leaves_the_first_alone(tmp_path, trained_run, capsys):
+    out = tmp_path / "exported"
+    first = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; h = open(sys.argv[1], 'a'); fcntl.flock(h, fcntl.LOCK_EX); "
+         "print('locked', flush=True); time.sleep(60)", str(out) + ".lock"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "locked"  # another export is running (it holds the lock)
+        staging = tmp_path / "exported.tmp-99999"
+        staging.mkdir()  # its half-built folder
+        code, _, err = call_main("keras_colorizer.export.cli", [str(trained_run.run_dir), "--out", str(out)], capsys)
+        assert code == 2 and error_lines(err) == [
+            f"error: {out}: another export to this folder is running (it holds {out}.lock); "
+            "wait for it to finish or choose another --out"]
+        assert staging.is_dir() and not out.exists()  # nothing of the running export's was touched
+    finally:
+        first.kill()
+        first.wait()
+    # The lock dies with its process: the next export runs and clears the dead one's leftovers.
+    _export(trained_run.run_dir, out, capsys=capsys)
+    _whole_export(out)
+    assert not staging.exists()
