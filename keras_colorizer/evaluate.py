@@ -91,7 +91,7 @@ def evaluate(model, data, out, grid_photos=6, verbose=True, name=None):
     if os.path.isdir(data) and is_kaggle_layout(data):
         raise UserError(
             f"{data}: is the Kaggle .npy layout; evaluate takes a folder of colour photos (export some with their "
-            "original colours, or evaluate on ../shared/data/dev)"
+            "original colours as image files)"
         )
     photos = PhotoFolder(data)
     try:

@@ -5,7 +5,9 @@ import errno
 import math
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -204,16 +206,21 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
             options, placement, source, train_idx, val_idx, run_dir, state, steps_per_epoch,
             stop_at=min(total_steps, max_steps or total_steps),
         )
-        history = model.fit(
-            train_ds,
-            epochs=options.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            validation_data=val_ds,
-            callbacks=callbacks + list(extra_callbacks),
-            verbose=verbose,
-            shuffle=False,  # the stream is shuffled by seed, resumably
-        )
+        sigint = signal.getsignal(signal.SIGINT)  # StopOnInterrupt replaces it while fit runs
+        try:
+            history = model.fit(
+                train_ds,
+                epochs=options.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                validation_data=val_ds,
+                callbacks=callbacks + list(extra_callbacks),
+                verbose=verbose,
+                shuffle=False,  # the stream is shuffled by seed, resumably
+            )
+        finally:  # also when fit raises: the caller's Ctrl-C handling comes back
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, sigint)
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise

@@ -173,3 +173,37 @@ def test_export_into_a_full_disk_says_so_and_keeps_the_old_export(trained_run, s
                                     f"the export already in {out} is kept as it was"]
         assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
         assert sorted(p.name for p in small_disk.iterdir()) == ["export", "filler"]  # no staging folder left
+
+
+# --- surprises (issue 36, item 5) ---------------------------------------------------------------
+
+
+def test_the_ctrl_c_handler_is_restored_when_fit_raises(tmp_path):
+    import signal
+
+    import keras
+
+    from keras_colorizer.training import train
+
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise RuntimeError("boom")
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(RuntimeError, match="boom"):
+        train(tiny_options(tmp_path), verbose=0, extra_callbacks=[Boom()])
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_importing_the_package_changes_no_environment_variable():
+    import os
+    import subprocess
+    import sys
+
+    # Keras and TensorFlow set several of their own on import (TF_CPP_MIN_LOG_LEVEL among them): import them first.
+    script = ("import json, os, keras, tensorflow; before = dict(os.environ); import keras_colorizer; "
+              "print(json.dumps(sorted(k for k in os.environ if os.environ.get(k) != before.get(k))))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
