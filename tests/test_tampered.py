@@ -200,10 +200,13 @@ def test_importing_the_package_changes_no_environment_variable():
     import subprocess
     import sys
 
-    # Keras and TensorFlow set several of their own on import (TF_CPP_MIN_LOG_LEVEL among them): import them first.
-    script = ("import json, os, keras, tensorflow; before = dict(os.environ); import keras_colorizer; "
-              "print(json.dumps(sorted(k for k in os.environ if os.environ.get(k) != before.get(k))))")
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    # Keras and TensorFlow set several variables of their own on import (TF_CPP_MIN_LOG_LEVEL=1 among them):
+    # the package may change nothing beyond what importing them alone does.
+    def environment_after(imports):
+        script = f"import json, os; {imports}; print(json.dumps(dict(os.environ)))"
+        env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert environment_after("import keras_colorizer") == environment_after("import keras, tensorflow")
