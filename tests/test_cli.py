@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, call_main, error_lines, run_cli
+from tests.conftest import REPO, call_main, error_lines, real_crops, run_cli
 from tests.conftest import real_crops, write_kaggle_layout
 
 TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
@@ -185,3 +185,19 @@ def test_run_options_parse_to_their_types():
     assert options.strategy == "mirrored" and options.precision == "mixed_float16"
     _, defaults = options_from_args(build_parser().parse_args([]))
     assert defaults.cache is None and defaults.jit_compile is None  # decided by the source and the backend
+
+
+def test_one_command_runs_every_step_of_the_flow(trained_run, tmp_path, capsys):
+    from PIL import Image
+
+    code, out, _ = call_main("keras_colorizer.cli.main", ["--help"], capsys)
+    assert code == 0 and all(f"  {name}" in out for name in ("train", "colorize", "evaluate", "export"))
+    code, _, err = call_main("keras_colorizer.cli.main", ["paint"], capsys)
+    assert code == 2 and error_lines(err) == [
+        "error: 'paint' is not a command; expected one of train, colorize, evaluate, export (see keras-colorizer --help)"]
+    Image.fromarray(real_crops(1, 64)[0]).save(tmp_path / "a.png")
+    code, out, err = call_main("keras_colorizer.cli.main", ["colorize", str(tmp_path / "a.png"), "--model",
+                                                           trained_run.run_dir, "--out", str(tmp_path / "c")], capsys)
+    assert code == 0 and (tmp_path / "c" / "a.png").is_file(), err
+    code, out, _ = call_main("keras_colorizer.cli.main", ["train", "--help"], capsys)
+    assert code == 0 and "--init-from" in out and "--data-weights" in out

@@ -1,0 +1,57 @@
+"""Several colorizers on the same photos, side by side: gray, each model, the original (a picture for the docs).
+
+usage: python bench/side_by_side.py MODEL [MODEL ...] --label NAME [--label NAME ...] --photos FILE [FILE ...]
+                                    --out PICTURE.jpg [--longest 200]
+
+Each MODEL is what `Colorizer.load` takes (a run, checkpoint, preset name,
+SavedModel or .tflite). Photos are shrunk so their longer side is
+`--longest` pixels after colorizing at full size; a `.jpg` output is
+written at quality 85, so the picture stays small enough for the repository.
+"""
+
+import argparse
+import os
+import tempfile
+
+import numpy as np
+
+import common  # noqa: F401 - the repository on the path
+
+from keras_colorizer.data.images import read_image
+from keras_colorizer.evaluate import gray_baseline, thumbnail
+from keras_colorizer.inference import Colorizer
+from keras_colorizer.plots import draw_grid
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="+")
+    parser.add_argument("--label", action="append", required=True)
+    parser.add_argument("--photos", nargs="+", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--longest", type=int, default=200)
+    args = parser.parse_args()
+    if len(args.label) != len(args.models):
+        parser.error("give one --label per model")
+    colorizers = [Colorizer.load(model) for model in args.models]
+    rows = []
+    for path in args.photos:
+        original = read_image(path)
+        row = [gray_baseline(original)] + [c.colorize(original) for c in colorizers] + [original]
+        rows.append([thumbnail(image, args.longest) for image in row])
+    labels = [os.path.splitext(os.path.basename(p))[0][:24] for p in args.photos]
+    columns = ("gray input", *args.label, "original")
+    if args.out.lower().endswith((".jpg", ".jpeg")):
+        from PIL import Image
+
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "grid.png")
+            draw_grid(rows, png, columns=columns, labels=labels)
+            Image.open(png).convert("RGB").save(args.out, quality=85, optimize=True)
+    else:
+        draw_grid(rows, args.out, columns=columns, labels=labels)
+    print(f"{args.out}: {os.path.getsize(args.out) / 1e3:.0f} kB, {len(rows)} photos x {len(columns)} columns")
+
+
+if __name__ == "__main__":
+    main()
