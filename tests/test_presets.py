@@ -1,0 +1,167 @@
+"""The ready-made colorizer shipped in the package: listed, loaded offline, used by `colorize`, exported, fine-tuned."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_colorizer
+from keras_colorizer.errors import UserError
+from keras_colorizer.inference import Colorizer
+from keras_colorizer.presets import DEFAULT_PRESET, list_presets, preset_path
+from tests.conftest import REPO, call_main, error_lines, real_crops, tiny_options
+
+KODAK = REPO.parent / "shared" / "data" / "dev" / "kodak24"
+
+
+@pytest.fixture(scope="module")
+def preset():
+    return Colorizer.from_preset(DEFAULT_PRESET)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    """A real colour photo (a built-in one, 200x150) and its gray copy."""
+    rgb = real_crops(1, 224)[0][:150, :200]
+    return rgb
+
+
+def chroma(rgb):
+    from keras_colorizer import color
+
+    lab = np.asarray(color.rgb_to_lab(rgb.astype(np.float32)[None] / 255.0))[0]
+    return np.hypot(lab[..., 1], lab[..., 2])
+
+
+def test_the_package_lists_its_presets_with_a_model_card():
+    presets = keras_colorizer.list_presets()
+    assert DEFAULT_PRESET in presets and presets[DEFAULT_PRESET]
+    folder = preset_path(DEFAULT_PRESET)
+    assert os.path.dirname(folder) == os.path.join(os.path.dirname(keras_colorizer.__file__), "presets")
+    card = open(os.path.join(folder, "model_card.md")).read()
+    for fact in ("Tiny ImageNet", "terms", "kodak24", "imagenet500", "Known failures"):
+        assert fact in card
+    assert os.path.getsize(os.path.join(folder, "generator.keras")) <= 15e6
+    with pytest.raises(UserError, match=r"nope: no such preset; this install has .*" + DEFAULT_PRESET):
+        preset_path("nope")
+    with pytest.raises(UserError, match=r"\.\./x: no such preset"):
+        preset_path("../x")
+
+
+def test_a_built_wheel_carries_the_preset(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+                    str(REPO)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("keras_colorizer-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for member in ("generator.keras", "state.json", "preset.json", "model_card.md"):
+        assert f"keras_colorizer/presets/{DEFAULT_PRESET}/{member}" in names
+
+
+def test_the_preset_loads_with_no_network_and_nothing_outside_the_package(tmp_path):
+    # A fresh process whose sockets all fail and whose Keras home is empty: only the package's own files are read.
+    script = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('no network in this test')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
+        "import numpy as np\n"
+        "from keras_colorizer.inference import Colorizer\n"
+        f"c = Colorizer.from_preset({DEFAULT_PRESET!r})\n"
+        "gray = np.tile(np.linspace(0, 255, 96, dtype=np.uint8)[None, :, None], (64, 1, 3))\n"
+        "out = c.colorize(gray)\n"
+        "print(out.shape, c.image_size)\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras_home"), "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[0] == "(64, 96, 3) 128"
+    # Keras writes its settings file there on import; nothing was downloaded into it.
+    written = {p.name for p in (tmp_path / "keras_home").rglob("*")} if (tmp_path / "keras_home").exists() else set()
+    assert written <= {"keras.json"}
+
+
+def test_the_preset_colours_a_photo_and_keeps_its_lightness(preset, photo):
+    from keras_colorizer import color
+
+    out = preset.colorize(photo)
+    assert out.shape == photo.shape
+    lightness = lambda rgb: np.asarray(color.rgb_to_lab(rgb.astype(np.float32)[None] / 255.0))[0, ..., 0]  # noqa: E731
+    assert np.abs(lightness(out) - lightness(photo)).mean() < 1.0
+    assert chroma(out).mean() > 5.0  # colour, not gray
+
+
+def test_saturation_zero_is_gray_one_is_the_model_and_more_is_stronger(preset, photo):
+    from keras_colorizer.evaluate import gray_baseline
+
+    plain = preset.colorize(photo)
+    same = Colorizer(preset.generator, preset.image_size, saturation=1.0).colorize(photo)
+    np.testing.assert_array_equal(plain, same)
+    gray = Colorizer(preset.generator, preset.image_size, saturation=0).colorize(photo)
+    assert np.abs(gray.astype(int) - gray_baseline(photo).astype(int)).max() <= 1
+    assert np.ptp(gray.astype(int), axis=-1).max() <= 1  # R = G = B
+    strong = Colorizer(preset.generator, preset.image_size, saturation=1.5).colorize(photo)
+    assert chroma(strong).mean() > 1.2 * chroma(plain).mean()
+    with pytest.raises(UserError, match=r"saturation must be a finite number >= 0 .*Received: -1"):
+        Colorizer(preset.generator, preset.image_size, saturation=-1)
+
+
+def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys):
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")], capsys)
+    assert code == 0, err
+    written = np.asarray(Image.open(tmp_path / "out" / "photo.png"))
+    np.testing.assert_array_equal(written, preset.colorize(photo))
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "gray"),
+                                                             "--saturation", "0"], capsys)
+    assert code == 0 and np.ptp(np.asarray(Image.open(tmp_path / "gray" / "photo.png")).astype(int), axis=-1).max() <= 1
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "x"),
+                                                             "--saturation", "-2"], capsys)
+    assert code == 2 and len(error_lines(err)) == 1 and "saturation must be a finite number >= 0" in err
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "x"),
+                                                             "--model", "no_such_preset"], capsys)
+    assert code == 2 and error_lines(err) == [
+        f"error: no_such_preset: no such run, checkpoint or file, and no preset of that name (presets: {DEFAULT_PRESET})"]
+
+
+def test_export_takes_a_preset_name(tmp_path, preset, photo):
+    from keras_colorizer.export.cli import main as export
+
+    code = export([DEFAULT_PRESET, "--out", str(tmp_path / "export"), "--formats", "tflite", "--variants", "float32",
+                   "--size", "128"])
+    assert code == 0
+    report = json.loads((tmp_path / "export" / "report.json").read_text())
+    (row,) = [r for r in report if r["artifact"].endswith("float32.tflite")]
+    tflite = Colorizer.load(str(tmp_path / "export" / row["artifact"]))
+    difference = np.abs(tflite.colorize(photo).astype(int) - preset.colorize(photo).astype(int))
+    assert difference.mean() < 1.0
+
+
+def test_init_from_starts_at_the_preset_and_resumes_like_any_run(tmp_path):
+    import keras
+
+    from keras_colorizer.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.training import train
+
+    class FirstWeights(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.weights = [w.numpy().copy() for w in self.model.generator.weights]
+
+    first = FirstWeights()
+    options = dict(init_from=DEFAULT_PRESET, generator="unet_128", image_size=64, ngf=8, batch_size=2, epochs=2,
+                   steps_per_epoch=1, jitter=False, dropout=0.0)
+    straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0, extra_callbacks=[first])
+    shipped = load_generator(preset_path(DEFAULT_PRESET))
+    # The preset's architecture and size replace --generator / --image-size, and its weights are the start.
+    assert straight.model.generator.__class__ is shipped.__class__ and straight.model.generator.image_size == 128
+    for ours, theirs in zip(first.weights, shipped.weights):
+        np.testing.assert_array_equal(ours, theirs.numpy())
+    parts = train(tiny_options(tmp_path, name="parts", **options), max_steps=1, verbose=0)
+    resumed = train(resume=parts.run_dir, verbose=0)
+    assert resumed.steps == straight.steps == 2
+    a, b = (load_generator(find_checkpoint(r.run_dir)) for r in (straight, resumed))
+    for x, y in zip(a.weights, b.weights):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-5)
