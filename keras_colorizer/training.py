@@ -193,8 +193,10 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
         elif options.init_from:
             start = init_checkpoint(options.init_from)
             load_weights(model.generator, os.path.join(start, GENERATOR_FILE))
-            print(f"The generator starts from {options.init_from} ({start}): {options.generator} at {options.image_size} "
-                  "pixels, its weights; the discriminator starts afresh.", flush=True)
+            same = os.path.abspath(options.init_from) == os.path.abspath(start)
+            named = options.init_from if same else f"{options.init_from} ({start})"
+            print(f"The generator starts from {named}: {options.generator} at {options.image_size} pixels, its "
+                  "weights; the discriminator starts afresh.", flush=True)
         if start_step >= total_steps:
             print(f"Nothing to do: the run has taken {start_step} of {total_steps} steps.")
             return RunResult(run_dir, start_step, {}, checkpoint=find_checkpoint(run_dir))
