@@ -6,7 +6,7 @@ usage: python bench/side_by_side.py MODEL [MODEL ...] --label NAME [--label NAME
 Each MODEL is what `Colorizer.load` takes (a run, checkpoint, preset name,
 SavedModel or .tflite). Photos are shrunk so their longer side is
 `--longest` pixels after colorizing at full size; a `.jpg` output is
-written at quality 85, so the picture stays small enough for the repository.
+written at quality 75, so the picture stays small enough for the repository.
 """
 
 import argparse
@@ -47,7 +47,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             png = os.path.join(tmp, "grid.png")
             draw_grid(rows, png, columns=columns, labels=labels)
-            Image.open(png).convert("RGB").save(args.out, quality=85, optimize=True)
+            Image.open(png).convert("RGB").save(args.out, quality=75, optimize=True)
     else:
         draw_grid(rows, args.out, columns=columns, labels=labels)
     print(f"{args.out}: {os.path.getsize(args.out) / 1e3:.0f} kB, {len(rows)} photos x {len(columns)} columns")

@@ -25,6 +25,8 @@ GENERATOR_SETTINGS = {
     "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
     "encoder_weights": "weights", "ab_head": "ab_head", "decoder_filters": "decoder_filters",
 }
+# What --init-from takes from the model it starts from: the generator's architecture and the size it saw.
+ARCHITECTURE_OPTIONS = ("generator", "image_size", *GENERATOR_SETTINGS)
 # Option names of earlier versions, read from old runs and still accepted on the command line.
 RENAMED_OPTIONS = {"preset": "generator"}
 

@@ -35,7 +35,7 @@ from keras_colorizer.checkpoint import (
     read_state,
     restore_checkpoint,
 )
-from keras_colorizer.config import GENERATOR_SETTINGS, RUNTIME_OPTIONS, OptionError, TrainOptions
+from keras_colorizer.config import ARCHITECTURE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.errors import UserError
 from keras_colorizer.assemble import build_model
 
@@ -80,10 +80,6 @@ def _unstarted_run(path):
     except CheckpointError:
         return True
     return False
-
-
-# What --init-from takes from the model it starts from: the generator's architecture and the size it saw.
-ARCHITECTURE_OPTIONS = ("generator", "image_size", *GENERATOR_SETTINGS)
 
 
 def init_checkpoint(init_from):

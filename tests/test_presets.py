@@ -165,3 +165,23 @@ def test_init_from_starts_at_the_preset_and_resumes_like_any_run(tmp_path):
     a, b = (load_generator(find_checkpoint(r.run_dir)) for r in (straight, resumed))
     for x, y in zip(a.weights, b.weights):
         np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-5)
+
+
+def test_plain_train_starts_from_the_preset_and_any_choice_opts_out(tmp_path, capsys):
+    from keras_colorizer.cli.train import build_parser, options_from_args
+
+    def options(*argv):
+        return options_from_args(build_parser().parse_args(list(argv)))[1]
+
+    assert options().init_from == DEFAULT_PRESET
+    assert options("--epochs", "3", "--out", "x").init_from == DEFAULT_PRESET
+    for argv in (["--data", "photos"], ["--generator", "unet_128"], ["--image-size", "224"], ["--init-from", "runs/a"],
+                 ["--resume", "runs/a"]):
+        assert options(*argv).init_from in (None, "runs/a"), argv
+    code, out, err = call_main("keras_colorizer.cli.train", ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2",
+                                                            "--samples", "1", "--out", str(tmp_path / "runs"), "--name", "plain"],
+                               capsys)
+    assert code == 0, err
+    assert f"The generator starts from {DEFAULT_PRESET} (" in out
+    saved = json.loads((tmp_path / "runs" / "plain" / "options.json").read_text())
+    assert saved["init_from"] == DEFAULT_PRESET and saved["image_size"] == 128
