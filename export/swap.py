@@ -24,7 +24,9 @@ def locked(out):
     """Hold `<out>.lock` for one export: an OS lock, released when the process ends however it ends.
 
     A second export to the same `out` is refused in one line instead of
-    deleting the first one's staging folder as a leftover.
+    deleting the first one's staging folder as a leftover. The lock file is
+    removed when the export ends; one a killed export leaves is locked by
+    nobody and taken over by the next.
     """
     path = out + LOCK
     try:
@@ -35,10 +37,17 @@ def locked(out):
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # The file may have been removed by the export that held it, between our open and our lock.
+            taken = os.path.exists(path) and os.path.samestat(os.stat(path), os.fstat(handle.fileno()))
         except BlockingIOError:
+            taken = False
+        if not taken:
             raise UserError(f"{out}: another export to this folder is running (it holds {path}); "
                             "wait for it to finish or choose another --out") from None
-        yield
+        try:
+            yield
+        finally:
+            os.remove(path)  # while still locked: no other export can be holding this file
 
 
 def recover_on_load(path):
