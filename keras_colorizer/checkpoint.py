@@ -173,10 +173,14 @@ def check_whole(path):
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
+            names = archive.namelist()
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
-        broken = path
+        broken, names = path, []
     if broken is not None:
         raise CheckpointError(f"{path} is damaged (not a complete .keras file)")
+    for name in names:  # refused here, in one line, before Keras warns about it
+        if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
+            raise CheckpointError(f"{path}: refused, its entry {name!r} points outside the file (zip-slip)")
 
 
 def load_weights(model, path):

@@ -210,3 +210,25 @@ def test_importing_the_package_changes_no_environment_variable():
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     assert environment_after("import keras_colorizer") == environment_after("import keras, tensorflow")
+
+
+def test_a_generator_file_with_zip_slip_entries_is_refused_in_one_line(two_step_run, tmp_path, capsys):
+    import zipfile
+
+    from PIL import Image
+
+    from tests.conftest import real_crops
+
+    run = tmp_path / "run"
+    shutil.copytree(two_step_run.run_dir, run)
+    (checkpoint,) = (run / "checkpoints").iterdir()
+    generator = checkpoint / "generator.keras"
+    with zipfile.ZipFile(generator, "a") as archive:
+        archive.writestr("../../escaped.txt", "written outside")
+    Image.fromarray(real_crops(1, 32)[0]).save(tmp_path / "a.png")
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "a.png"), "--model", str(run),
+                                                             "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "Warning" not in err
+    assert err.strip().splitlines() == [
+        f"error: {generator}: refused, its entry '../../escaped.txt' points outside the file (zip-slip)"]
+    assert not (tmp_path / "escaped.txt").exists()
