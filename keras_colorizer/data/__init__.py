@@ -93,7 +93,7 @@ def open_training_data(paths, weights=None, val_data=None, val_split=0.15, val_m
     else:
         first_val = int(source.starts[-2])
         train_idx = np.arange(first_val)
-        val_idx = first_val + split_indices(len(sources[-1]), 0.0, seed)[0]
+        val_idx = first_val + np.arange(len(sources[-1]))
         if val_max:
             val_idx = np.sort(np.random.default_rng(seed).permutation(val_idx)[:val_max])
     val_idx = np.asarray([i for i in val_idx if source.usable(i)], dtype=np.int64)
