@@ -12,7 +12,7 @@ class MixedSource(ImageSource):
     Args:
         sources: `ImageSource`s of one encoding (the Kaggle arrays, 8-bit
             Lab, cannot be mixed with photo folders, sRGB).
-        labels: a name for each source (its path), used in image names.
+        labels: a name for each source (its path), for messages.
         weights: each source's share of the training stream, or None for
             their natural shares (every image equally often). `pass_counts`
             turns them into images per pass.
