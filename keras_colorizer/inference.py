@@ -6,6 +6,8 @@ full-resolution L, so detail and brightness come from the original and only
 colour comes from the model. Colours outside sRGB lose chroma, not lightness.
 """
 
+import dataclasses
+
 import numpy as np
 from keras import ops
 
@@ -73,10 +75,23 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, satura
         a, b resized to (H, W); colours outside sRGB lose chroma, not
         lightness (`color.lightness_ab_to_rgb_in_gamut`).
     """
-    shape = ops.shape(lightness)
+    return render_colour(lightness, predict_small_ab(lightness, predict_ab, image_size, resize), resize, saturation)
+
+
+def predict_small_ab(lightness, predict_ab, image_size, resize=_resize):
+    """The recipe's first half: L in [0, 100] (N, H, W, 1) -> the network's ab (N, S, S, 2), network range."""
     l_small = resize(lightness, (image_size, image_size), antialias=True)
-    ab_small = predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
-    ab = resize(ops.cast(ab_small, "float32"), (shape[1], shape[2]), antialias=False)
+    return ops.cast(predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0))), "float32")
+
+
+def render_colour(lightness, ab_small, resize=_resize, saturation=1.0):
+    """The recipe's second half: the photo's own L with the network's ab (network range) resized to it -> sRGB [0, 1].
+
+    Apart from `predict_small_ab` so that a change of saturation redraws a
+    photo without running the network again (the demo's slider).
+    """
+    shape = ops.shape(lightness)
+    ab = resize(ab_small, (shape[1], shape[2]), antialias=False)
     if saturation != 1.0:
         ab = ab * saturation
     return color.lightness_ab_to_rgb_in_gamut(lightness, color.denormalize_ab(ab))
@@ -91,6 +106,21 @@ def check_saturation(value):
     if not np.isfinite(saturation) or saturation < 0:
         raise UserError(f"saturation must be a finite number >= 0 (0: gray, 1: the model's colour). Received: {value!r}")
     return saturation
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """What the network said about one photo: enough to draw it at any saturation.
+
+    Attributes:
+        lightness: the photo's own L in [0, 100], float32 (1, H, W, 1).
+        ab_small: the predicted a, b in network range at the network's size, float32 (1, S, S, 2).
+        alpha: the photo's alpha channel (H, W), or None.
+    """
+
+    lightness: np.ndarray
+    ab_small: np.ndarray
+    alpha: np.ndarray | None = None
 
 
 class Colorizer:
@@ -220,8 +250,7 @@ class Colorizer:
         What `colorize` does before it resizes a, b to the photo; videos
         smooth a, b over time in between.
         """
-        l_small = _resize(ops.convert_to_tensor(lightness, "float32"), (self.image_size, self.image_size), antialias=True)
-        ab = self.predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0)))
+        ab = predict_small_ab(ops.convert_to_tensor(lightness, "float32"), self.predict_ab, self.image_size)
         return ops.convert_to_numpy(color.denormalize_ab(ab)) * np.float32(self.saturation)
 
     def colorize(self, image):
@@ -230,12 +259,22 @@ class Colorizer:
         `image` may be gray (H, W) or (H, W, 1), gray + alpha, RGB (taken to
         gray through its L), or RGBA, as uint8, uint16 or float in [0, 1].
         """
+        return self.render(self.predict(image))
+
+    def predict(self, image):
+        """Run the network on one image (any form `colorize` takes): a `Prediction` that `render` draws."""
         rgb, alpha = split_channels(image)
         lightness = color.rgb_to_lab(rgb[None])[..., :1]  # (1, H, W, 1), the photo's own L
-        rgb_out = colorize_lightness(lightness, self.predict_ab, self.image_size, saturation=self.saturation)[0]
+        ab_small = predict_small_ab(lightness, self.predict_ab, self.image_size)
+        return Prediction(ops.convert_to_numpy(lightness), ops.convert_to_numpy(ab_small), alpha)
+
+    def render(self, prediction, saturation=None):
+        """uint8 RGB (or RGBA) of a `Prediction` at `saturation` (default: this colorizer's), without the network."""
+        saturation = self.saturation if saturation is None else check_saturation(saturation)
+        rgb_out = render_colour(prediction.lightness, prediction.ab_small, saturation=saturation)[0]
         out = np.round(ops.convert_to_numpy(rgb_out) * 255.0).astype(np.uint8)
-        if alpha is not None:
-            out = np.concatenate([out, _as_uint8(alpha)[..., None]], axis=-1)
+        if prediction.alpha is not None:
+            out = np.concatenate([out, _as_uint8(prediction.alpha)[..., None]], axis=-1)
         return out
 
     def colorize_file(self, path):

@@ -1,5 +1,7 @@
 """Reading photos from disk into 8-bit RGB arrays, and resizing them."""
 
+import re
+
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -67,6 +69,10 @@ def read_image(path, keep_alpha=False):
         with Image.open(path) as image:
             image.load()
             array = pil_to_array(image, keep_alpha=keep_alpha)
+    except Image.DecompressionBombError as error:  # a header that claims billions of pixels
+        numbers = [f"{int(n):,}" for n in re.findall(r"(\d+) pixels", str(error))]
+        detail = f": {numbers[0]} pixels, over the {numbers[1]} read safely" if len(numbers) == 2 else f" ({error})"
+        raise ValueError(f"too large to decode{detail}") from None
     except (OSError, ValueError) as pil_error:
         if not str(path).lower().endswith((".tif", ".tiff")):
             raise

@@ -199,7 +199,8 @@ class _Parts:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=False, model_id="", progress=True):
+def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=False, model_id="", progress=True,
+                   on_progress=None):
     """Colorize the video `source` into `out` (a video file name; its extension picks the container).
 
     Args:
@@ -210,6 +211,9 @@ def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=Fals
         resume: continue an interrupted job from its last finished segment.
         model_id: names the model in the job record (a resumed job must use the same one).
         progress: show a Keras progress bar (frames, fps, time left).
+        on_progress: optional `on_progress(done, total)` after each batch of
+            frames (total None when the container does not say); the demo
+            page shows it.
 
     Returns:
         a `VideoReport`. Raises `UserError` for a source that is not a video,
@@ -267,6 +271,8 @@ def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=Fals
             stages.add("encode", tic)
             elapsed = time.perf_counter() - started
             bar.update(done, values=[("fps", (done - report.resumed_at) / max(elapsed, 1e-9))])
+            if on_progress is not None:
+                on_progress(done, info.frames or None)
         if encoder is not None:
             _finish_segment(parts, job, encoder, smoother)
             encoder = None

@@ -1,0 +1,177 @@
+// The colorization recipe of keras_colorizer.inference, in plain JavaScript.
+//
+// The network sees the photo's CIELAB lightness L resized to its own size S
+// (an antialiased triangle filter, as tf.image.resize(antialias=True)); the a, b
+// it predicts come back to the photo's size by bilinear interpolation with
+// half-pixel centres (tf.image.resize without antialias) and join the photo's
+// own full-resolution L. Colours outside sRGB are mixed with the gray of the
+// same luminance until they fit, so lightness is kept (color.py,
+// lightness_ab_to_rgb_in_gamut). Constants are those of color.py: sRGB (D65).
+
+const AB_SCALE = 110;
+const L_SCALE = 50;
+const DELTA = 6 / 29;
+// Rows of linear RGB from XYZ with the D65 white folded in (color.py's _RGB_FROM_XYZ_WHITE).
+const RGB_FROM_XYZ_WHITE = (() => {
+  const m = [
+    [0.412453, 0.35758, 0.180423],
+    [0.212671, 0.71516, 0.072169],
+    [0.019334, 0.119193, 0.950227],
+  ];
+  const white = [0.95047, 1.0, 1.08883];
+  const inv = invert3(m);
+  return inv.map((row) => row.map((v, j) => v * white[j]));
+})();
+
+function invert3(m) {
+  const [a, b, c] = m[0];
+  const [d, e, f] = m[1];
+  const [g, h, i] = m[2];
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  return [
+    [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det],
+    [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
+    [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
+  ];
+}
+
+function srgbToLinear(v) {
+  return v > 0.04045 ? Math.pow((v + 0.055) / 1.055, 2.4) : v / 12.92;
+}
+
+function linearToSrgb(v) {
+  return v > 0.0031308 ? 1.055 * Math.pow(v, 1 / 2.4) - 0.055 : 12.92 * v;
+}
+
+function fInverse(f) {
+  const cube = Math.max(f, DELTA);
+  return cube * cube * cube - DELTA ** 3 + 3 * DELTA ** 2 * (Math.min(f, DELTA) - 4 / 29);
+}
+
+/** CIELAB L in [0, 100] of every pixel of RGBA bytes: Float32Array(width * height). */
+export function lightnessOf(rgba, width, height) {
+  const out = new Float32Array(width * height);
+  for (let p = 0; p < out.length; p++) {
+    const y =
+      0.212671 * srgbToLinear(rgba[4 * p] / 255) +
+      0.71516 * srgbToLinear(rgba[4 * p + 1] / 255) +
+      0.072169 * srgbToLinear(rgba[4 * p + 2] / 255);
+    const f = y > 0.008856 ? Math.cbrt(y) : 7.787 * y + 16 / 116;
+    out[p] = 116 * f - 16;
+  }
+  return out;
+}
+
+/** For each of `outSize` samples: [first input index, weights], tf.image.resize's triangle filter. */
+function triangleWeights(inSize, outSize) {
+  const invScale = inSize / outSize;
+  const support = Math.max(invScale, 1); // antialiased when shrinking
+  const spans = [];
+  for (let x = 0; x < outSize; x++) {
+    const centre = (x + 0.5) * invScale;
+    const first = Math.min(Math.max(Math.ceil(centre - support - 0.5), 0), inSize - 1);
+    const last = Math.min(Math.max(Math.floor(centre + support - 0.5), 0), inSize - 1);
+    const weights = [];
+    let total = 0;
+    for (let j = first; j <= last; j++) {
+      const w = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / support));
+      weights.push(w);
+      total += w;
+    }
+    spans.push([first, weights.map((w) => w / total)]);
+  }
+  return spans;
+}
+
+/** A one-channel image (height x width) resized to size x size with the antialiased triangle filter. */
+export function resizeAntialiased(values, width, height, size) {
+  const columns = triangleWeights(width, size);
+  const rows = triangleWeights(height, size);
+  const across = new Float64Array(height * size);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < size; x++) {
+      const [first, weights] = columns[x];
+      let sum = 0;
+      for (let k = 0; k < weights.length; k++) sum += weights[k] * values[y * width + first + k];
+      across[y * size + x] = sum;
+    }
+  }
+  const out = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const [first, weights] = rows[y];
+    for (let x = 0; x < size; x++) {
+      let sum = 0;
+      for (let k = 0; k < weights.length; k++) sum += weights[k] * across[(first + k) * size + x];
+      out[y * size + x] = sum;
+    }
+  }
+  return out;
+}
+
+/** The network's input: L clipped to [0, 100] and scaled to [-1, 1]. */
+export function networkLightness(lightnessSmall) {
+  return lightnessSmall.map((l) => Math.min(Math.max(l, 0), 100) / L_SCALE - 1);
+}
+
+/** Bilinear sample positions, half-pixel centres: for each output index [lower, upper, fraction]. */
+function bilinearTaps(inSize, outSize) {
+  const scale = inSize / outSize;
+  const taps = [];
+  for (let x = 0; x < outSize; x++) {
+    const position = (x + 0.5) * scale - 0.5;
+    const floor = Math.floor(position);
+    taps.push([Math.max(floor, 0), Math.min(Math.ceil(position), inSize - 1), position - floor]);
+  }
+  return taps;
+}
+
+/**
+ * RGBA bytes of the photo in colour: its own L with the network's ab (size x size x 2,
+ * network range) resized to width x height and scaled by `saturation`.
+ */
+export function renderColour(lightness, width, height, abSmall, size, saturation, alpha) {
+  const out = new Uint8ClampedArray(width * height * 4);
+  const xs = bilinearTaps(size, width);
+  const ys = bilinearTaps(size, height);
+  const scale = AB_SCALE * saturation;
+  const ab = [0, 0];
+  for (let y = 0; y < height; y++) {
+    const [y0, y1, fy] = ys[y];
+    for (let x = 0; x < width; x++) {
+      const [x0, x1, fx] = xs[x];
+      for (let c = 0; c < 2; c++) {
+        const top = abSmall[(y0 * size + x0) * 2 + c] * (1 - fx) + abSmall[(y0 * size + x1) * 2 + c] * fx;
+        const bottom = abSmall[(y1 * size + x0) * 2 + c] * (1 - fx) + abSmall[(y1 * size + x1) * 2 + c] * fx;
+        ab[c] = (top * (1 - fy) + bottom * fy) * scale;
+      }
+      const p = y * width + x;
+      labToRgbInGamut(lightness[p], ab[0], ab[1], out, 4 * p);
+      out[4 * p + 3] = alpha ? alpha[4 * p + 3] : 255;
+    }
+  }
+  return out;
+}
+
+/** One CIELAB colour -> sRGB bytes at out[offset..offset+2], desaturated at its own luminance to fit sRGB. */
+function labToRgbInGamut(l, a, b, out, offset) {
+  const fy = (l + 16) / 116;
+  const x = fInverse(a / 500 + fy);
+  const luminanceRaw = fInverse(fy);
+  const z = fInverse(Math.max(fy - b / 200, 0));
+  const m = RGB_FROM_XYZ_WHITE;
+  const luminance = Math.min(Math.max(luminanceRaw, 0), 1);
+  const chroma = [0, 1, 2].map((i) => m[i][0] * x + m[i][1] * luminanceRaw + m[i][2] * z - luminance);
+  const above = Math.max(chroma[0], chroma[1], chroma[2]);
+  const below = -Math.min(chroma[0], chroma[1], chroma[2]);
+  const roomAbove = 1 - luminance;
+  const roomBelow = luminance;
+  const tiny = 1e-12;
+  const weight = Math.min(
+    roomAbove / Math.max(above, roomAbove, tiny),
+    roomBelow / Math.max(below, roomBelow, tiny),
+  );
+  for (let i = 0; i < 3; i++) {
+    const srgb = linearToSrgb(luminance + weight * chroma[i]);
+    out[offset + i] = Math.round(Math.min(Math.max(srgb, 0), 1) * 255);
+  }
+}
