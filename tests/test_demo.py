@@ -135,6 +135,9 @@ def test_page_colours_a_photo_exactly_as_the_colorizer_does(server, page, photo,
     assert shown.shape == expected.shape == (512, 768, 3)  # the photo's own full resolution
     assert np.abs(shown.astype(int) - expected).max() <= 1
     assert shown.std(axis=-1).mean() > 2  # in colour, not gray
+    page.screenshot(path=str(tmp_path / "demo.png"))
+    if SCREENSHOTS:
+        shutil.copy(tmp_path / "demo.png", os.path.join(SCREENSHOTS, "demo_page.png"))
 
     # Saturation 0 (typed into the slider's box) redraws the photo gray, the network not run again.
     page.locator("#saturation input[type=number]").fill("0")
@@ -143,9 +146,6 @@ def test_page_colours_a_photo_exactly_as_the_colorizer_does(server, page, photo,
     gray = download(page, links(page)[0])
     assert np.abs(gray.astype(int) - gray[..., :1]).max() <= 1
     assert np.abs(gray.astype(int) - colorizer.render(colorizer.predict(np.array(Image.open(photo))), 0.0)).max() <= 1
-    page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
-    if SCREENSHOTS:
-        shutil.copy(tmp_path / "demo.png", os.path.join(SCREENSHOTS, "demo_page.png"))
 
 
 def test_bad_files_get_one_line_each_and_the_page_keeps_working(server, page, photo, tmp_path):

@@ -1,13 +1,16 @@
 """Package a trained checkpoint as a preset shipped inside keras_colorizer (maintainers' tool).
 
 usage: python tools/make_preset.py CHECKPOINT NAME --description TEXT --card MODEL_CARD.md
-                                   [--float16] [--scores SUMMARY.json ...]
+                                   [--float16] [--scores SUMMARY.json ...] [--tflite INT8.tflite]
 
 Writes keras_colorizer/presets/NAME/: generator.keras (with --float16 its
 weights stored as float16, read back into float32 variables: half the size),
 state.json (step, epoch, the training options with data paths cut to their
-last two parts), preset.json (description, scores) and the model card. The
-folder is built under a temporary name and renamed into place.
+last two parts), preset.json (description, scores), the model card, and
+with --tflite the int8 phone file `keras-colorizer export CHECKPOINT
+--variants int8` wrote (colorizer_int8.tflite: what `keras-colorizer demo`
+runs in the browser). The folder is built under a temporary name and
+renamed into place.
 """
 
 import argparse
@@ -84,6 +87,7 @@ def main(argv=None):
     parser.add_argument("--card", required=True, help="the model card (Markdown) to ship beside it")
     parser.add_argument("--float16", action="store_true")
     parser.add_argument("--scores", nargs="*", default=[], help="evaluate summary.json files to record")
+    parser.add_argument("--tflite", help="the int8 .tflite file exported from this checkpoint")
     args = parser.parse_args(argv)
     checkpoint = find_checkpoint(args.checkpoint)
     state = read_state(checkpoint)
@@ -103,6 +107,14 @@ def main(argv=None):
         "description": args.description, "step": state["step"], "weights": "float16" if args.float16 else "float32",
         "scores": scores})
     shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
+    if args.tflite:
+        from keras_colorizer.export.tflite import check_builtin_ops, read_metadata
+
+        check_builtin_ops(args.tflite)
+        metadata = read_metadata(args.tflite) or {}
+        if metadata.get("variant") != "int8" or metadata.get("step") != state["step"]:
+            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']}; its metadata: {metadata}")
+        shutil.copyfile(args.tflite, os.path.join(staging, "colorizer_int8.tflite"))
     if os.path.exists(final):
         shutil.rmtree(final)
     os.replace(staging, final)
