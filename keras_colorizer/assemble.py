@@ -87,11 +87,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
     if options.encoder_lr_scale == 0:
         freeze_encoder(generator)
     encoder = [v.path for v in getattr(generator, "encoder_variables", [])]
-    slow = dict(
-        slow_variables=encoder,
-        slow_lr_scale=options.encoder_lr_scale,
-        slow_start_step=options.freeze_encoder_epochs * steps_per_epoch,
-    )
+    slow = dict(slow_variables=encoder, slow_lr_scale=options.encoder_lr_scale)
     model.compile(
         g_optimizer=paper_adam("g_adam", **adam, **slow),
         d_optimizer=paper_adam("d_adam", **adam),
@@ -99,8 +95,6 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         lambda_l1=options.lambda_l1,
         lambda_class=options.lambda_class,
         ab_weights=ab_weights,
-        grain=options.grain,
-        flicker=options.flicker,
         lambda_temporal=options.lambda_temporal,
         temporal_shift=options.temporal_shift(),
         jit_compile=resolve_jit_compile(options.jit_compile),

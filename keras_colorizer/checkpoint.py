@@ -5,7 +5,7 @@ A checkpoint is a folder `checkpoints/step-0000120/` holding
     generator.keras            the generator: `keras.saving.load_model` rebuilds it
     discriminator.keras        the discriminator, the same way
     optimizers.npz             both optimizers' variables, keyed by variable path
-    state.json                 step, epoch, the film options' random state (grain, crops), the training options
+    state.json                 step, epoch, the random state of the consistency crops (`film_seeds`), the training options
 
 It is written under a temporary name and renamed into place when complete;
 old checkpoints are renamed to a temporary name before they are deleted. So
@@ -91,7 +91,7 @@ def save_checkpoint(model, run_dir, epoch, options, keep=2):
         model.discriminator.save(os.path.join(tmp, DISCRIMINATOR_FILE))
         arrays = {**optimizer_arrays("g", model.g_optimizer), **optimizer_arrays("d", model.d_optimizer)}
         np.savez(os.path.join(tmp, OPTIMIZERS_FILE), **arrays)
-        # The film options' random state: a resumed run draws the grain and crops an unbroken one would.
+        # The consistency crops' random state: a resumed run draws the offsets an unbroken one would.
         film_seeds = [int(v) for v in np.asarray(model.film_seeds.state.numpy())]
         write_json(os.path.join(tmp, STATE_FILE),
                    {"step": step, "epoch": int(epoch), "film_seeds": film_seeds, "options": dict(options)})
@@ -271,5 +271,5 @@ def restore_checkpoint(model, checkpoint):
         restore_optimizer(optimizer, prefix, saved, path)
     state = read_state(checkpoint)
     model.steps_taken.assign(state["step"])
-    if "film_seeds" in state:  # checkpoints before 2026-12-02 have none; their runs drew no grain
+    if "film_seeds" in state:  # checkpoints before 2026-12-02 have none; their runs drew no offsets
         model.film_seeds.state.assign(np.asarray(state["film_seeds"], model.film_seeds.state.dtype))

@@ -29,6 +29,9 @@ GENERATOR_SETTINGS = {
 ARCHITECTURE_OPTIONS = ("generator", "image_size", *GENERATOR_SETTINGS)
 # Option names of earlier versions, read from old runs and still accepted on the command line.
 RENAMED_OPTIONS = {"preset": "generator"}
+# Options removed after they measured no better (docs/quality.md), as runs saved them when off. A run saved
+# with one of them on cannot go on as it was trained, and is refused by name.
+RETIRED_OPTIONS = {"grain": 0.0, "flicker": 0.0, "freeze_encoder_epochs": 0}
 
 
 class OptionError(UserError):
@@ -41,7 +44,7 @@ NAME_MAX = 100
 # Upper bounds that keep a value read from a tampered file from reaching TensorFlow as a negative shape.
 UPPER_BOUNDS = {"image_size": 8192, "batch_size": 65536, "ngf": 4096, "ndf": 4096, "n_layers": 16, "levels": 16,
                 "epochs": 10**6, "steps_per_epoch": 10**8, "samples": 1024, "steps_per_execution": 10**6,
-                "pretrain_epochs": 10**6, "decay_epochs": 10**6, "freeze_encoder_epochs": 10**6, "val_max": 10**7}
+                "pretrain_epochs": 10**6, "decay_epochs": 10**6, "val_max": 10**7}
 
 
 def check_name(value, flag):
@@ -114,14 +117,11 @@ class TrainOptions:
     encoder_lr_scale: float = field(default=0.0, metadata={"help": (
         "the encoder's learning rate, as a share of --lr (default: 0, the encoder kept at its ImageNet weights, "
         "which measured lower error than 0.1 on both dev sets over two seeds, docs/quality.md)")})
-    freeze_encoder_epochs: int = field(default=0, metadata={"help": "with --encoder-lr-scale above 0: first epochs in which the encoder does not learn yet"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (least squares; the default, see docs/quality.md) or vanilla (BCE on logits, the paper's)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of the L1 loss (the paper: 100; 300 measured better with an ImageNet encoder, docs/quality.md)"})
     ab_head: str = field(default="tanh", metadata={"help": "a pretrained encoder's colour output: tanh (ab regressed) or classes (a distribution over ab bins shown as its annealed mean, trained with a classification loss: Zhang et al. 2016)"})
     lambda_class: float = field(default=10.0, metadata={"help": "weight of the classification loss (--ab-head classes): 10 puts the trained cross-entropy (about 3.3) near the weight L1 has by default (docs/quality.md); --lambda-l1 0 leaves it alone beside the GAN, as measured"})
     rebalance: float = field(default=0.0, metadata={"help": "colour rebalancing (Zhang et al. 2016) of L1, or of the classification loss with --ab-head classes: each pixel weighted by the inverse of its colour's share of the training photos, mixed with this uniform share (the paper's 0.5); 0: off"})
-    grain: float = field(default=0.0, metadata={"help": "for old film: grain added to the gray input of training images, its standard deviation in 8-bit levels drawn per image from 0 to this (the target colour stays clean); 0: off"})
-    flicker: float = field(default=0.0, metadata={"help": "for old film: standard deviation of a brightness gain drawn per training image; 0: off"})
     lambda_temporal: float = field(default=0.0, metadata={"help": "for video: weight of a consistency loss, the L1 between the colour of each training image and of a crop of it at a random offset (a camera that moved), the crop one size multiple of the generator (32 pixels for the encoder generators) smaller; 0: off"})
     pretrain_epochs: int = field(default=0, metadata={"help": "first epochs that train the generator on L1 alone, before the GAN loss joins"})
     lr: float = field(default=2e-4, metadata={"help": "Adam learning rate of both networks"})
@@ -226,8 +226,6 @@ class TrainOptions:
             raise ValueError(f"--pretrain-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.pretrain_epochs}")
         if self.encoder_lr_scale < 0:
             raise ValueError(f"--encoder-lr-scale must be >= 0. Received: {self.encoder_lr_scale}")
-        if not 0 <= self.freeze_encoder_epochs <= self.epochs:
-            raise ValueError(f"--freeze-encoder-epochs must be between 0 and --epochs ({self.epochs}). Received: {self.freeze_encoder_epochs}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
         if self.lambda_l1 < 0 or self.lr <= 0 or not 0 <= self.beta1 < 1:
@@ -247,8 +245,6 @@ class TrainOptions:
             raise ValueError(f"--lambda-class must be >= 0. Received: {self.lambda_class}")
         if not (self.rebalance == 0 or 0 < self.rebalance <= 1):
             raise ValueError(f"--rebalance must be 0 (off) or in (0, 1]. Received: {self.rebalance}")
-        if self.grain < 0 or not 0 <= self.flicker < 0.5:
-            raise ValueError(f"--grain must be >= 0 and --flicker in [0, 0.5). Received: grain={self.grain}, flicker={self.flicker}")
         if self.lambda_temporal < 0:
             raise ValueError(f"--lambda-temporal must be >= 0. Received: {self.lambda_temporal}")
         if self.lambda_temporal and self.image_size < 2 * self.temporal_shift():
@@ -305,6 +301,11 @@ class TrainOptions:
     @classmethod
     def from_dict(cls, values):
         values = {RENAMED_OPTIONS.get(k, k): v for k, v in values.items()}
+        for name, off in RETIRED_OPTIONS.items():
+            if values.get(name, off) != off:
+                raise OptionError(f"{name}={values[name]!r}: --{name.replace('_', '-')} was removed (it measured no "
+                                  "better); this version cannot continue or copy a run trained with it")
+            values.pop(name, None)
         # Runs written before --val-max held out all of --val-split: they resume with the same split.
         values.setdefault("val_max", 0)
         known = {f.name for f in dataclasses.fields(cls)}

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_colorizer import ab_classes, color, film, rebalance
+from keras_colorizer import ab_classes, color, rebalance
 from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
@@ -78,7 +78,7 @@ class Pix2Pix(keras.Model):
             float pair (L, ab) in network range.
         image_size: side the step trains at; uint8 batches of another size
             are resized to it on the device (bilinear). None: as given.
-        seed: seed of the training-only draws (`compile(grain=..., flicker=..., lambda_temporal=...)`).
+        seed: seed of the training-only draws (the offsets of `compile(lambda_temporal=...)`).
 
     Example:
     >>> model = Pix2Pix(UNetGenerator(levels=3, ngf=8), PatchGANDiscriminator(ndf=8))
@@ -99,8 +99,8 @@ class Pix2Pix(keras.Model):
         self.encoding = encoding
         self.image_size = image_size
         self.seed = seed
-        # Draws the grain and flicker of `film.age_lightness` and the consistency crop's offset;
-        # its state is saved with each checkpoint.
+        # Draws the consistency crop's offset; its state is saved with each checkpoint (named for the
+        # old-film options it also drew for once, as checkpoints store it).
         self.film_seeds = keras.random.SeedGenerator(seed, name="film_seeds")
         # Not an attribute Keras tracks: the view holds the generator's layers, saved once, with the generator.
         object.__setattr__(self, "generator_with_logits", class_logits_view(generator))
@@ -137,7 +137,7 @@ class Pix2Pix(keras.Model):
         return cls(**config)
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=10.0,
-                grain=0.0, flicker=0.0, lambda_temporal=0.0, temporal_shift=32, **kwargs):
+                lambda_temporal=0.0, temporal_shift=32, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
@@ -149,10 +149,7 @@ class Pix2Pix(keras.Model):
         its true colour is; the `g_l1` log stays the plain L1. A generator
         with ab bin logits (`ab_classes`) adds `lambda_class` times their
         cross-entropy (`g_class`), which `ab_weights` then weight instead of
-        L1, as in Zhang et al. `grain` (8-bit levels) and `flicker` (a gain's
-        standard deviation) make the gray input of training steps look like
-        old film (`film.age_lightness`); the target colour stays the photo's.
-        `lambda_temporal` weighs a consistency term for video: the generator
+        L1, as in Zhang et al. `lambda_temporal` weighs a consistency term for video: the generator
         also colours a crop of each batch, `temporal_shift` pixels smaller
         and at a random offset (a camera that moved), and the L1 between
         that and the same pixels of the whole image's colour is added
@@ -170,8 +167,6 @@ class Pix2Pix(keras.Model):
             raise ValueError(f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={lambda_class}")
         if lambda_temporal < 0 or temporal_shift < 1:
             raise ValueError(f"lambda_temporal must be >= 0 and temporal_shift >= 1. Received: {lambda_temporal}, {temporal_shift}")
-        if grain < 0 or not 0 <= flicker < 0.5:
-            raise ValueError(f"grain must be >= 0 and flicker in [0, 0.5). Received: grain={grain}, flicker={flicker}")
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
@@ -179,7 +174,6 @@ class Pix2Pix(keras.Model):
         self.gan_mode = gan_mode
         self.lambda_l1 = float(lambda_l1)
         self.lambda_class = float(lambda_class)
-        self.grain, self.flicker = float(grain), float(flicker)
         self.lambda_temporal, self.temporal_shift = float(lambda_temporal), int(temporal_shift)
         if self.lambda_temporal and "g_temporal" not in self.trackers:
             self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
@@ -227,10 +221,6 @@ class Pix2Pix(keras.Model):
         if self.encoding == "lab8":
             return color.lab8_to_network(images[..., 0:1], images[..., 1:3])
         return color.rgb_to_network(ops.clip(images / 255.0, 0.0, 1.0))
-
-    def age(self, l_norm):
-        """The training step's gray input: `l_norm` with the compiled grain and flicker (unchanged without)."""
-        return film.age_lightness(l_norm, self.grain, self.flicker, self.film_seeds)
 
     def crop_offset(self):
         """(top, left) of the step's consistency crop, drawn from 0 to `temporal_shift`; None without the term."""

@@ -56,8 +56,6 @@ def _cases():
         (train, [*TINY, "--ab-head", "classes", *out], "--ab-head classes needs a pretrained encoder's generator; unet_128"),
         (train, [*TINY, "--decoder-filters", "64,48,32", *out], "--decoder-filters takes 4 comma-separated widths of at least 1 (strides 16, 8, 4, 2). Received: '64,48,32'"),
         (train, [*TINY, "--decoder-filters", "64,48,32,16", *out], "--decoder-filters sets a pretrained encoder's decoder; unet_128 has none"),
-        (train, [*TINY, "--grain", "-2", *out], "--grain must be >= 0 and --flicker in [0, 0.5). Received: grain=-2.0, flicker=0.0"),
-        (train, [*TINY, "--flicker", "0.5", *out], "--grain must be >= 0 and --flicker in [0, 0.5). Received: grain=0.0, flicker=0.5"),
         (train, [*TINY, "--lambda-temporal", "-1", *out], "--lambda-temporal must be >= 0. Received: -1.0"),
         (train, ["--generator", "unet_128", "--levels", "6", "--image-size", "64", "--lambda-temporal", "10", *out],
          "--lambda-temporal crops 64 pixels off unet_128's 64-pixel images, so it needs --image-size of at least 128. Received: 64"),
@@ -70,7 +68,6 @@ def _cases():
         (train, [*TINY, "--precision", "float8", *out], "Received: 'float8'"),
         (train, [*TINY, "--strategy", "tpu", *out], "Received: 'tpu'"),
         (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
-        (train, [*TINY, "--freeze-encoder-epochs", "9", *out], "--freeze-encoder-epochs must be between 0 and --epochs (1). Received: 9"),
         (train, [*TINY, "--rebalance", "2", *out], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
         (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
         (train, [*TINY, "--generator", "mobilenet_v3_small_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
@@ -169,3 +166,15 @@ def test_malformed_requests_fail_with_invalid_argument_and_a_message(serving, si
 
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         serving[signature](**inputs(tf))
+
+
+def test_a_run_saved_with_a_removed_option_loads_when_it_was_off_and_is_refused_by_name_when_on():
+    from keras_colorizer.config import OptionError, TrainOptions
+
+    values = TrainOptions().to_dict()
+    as_saved_before = {**values, "grain": 0.0, "flicker": 0.0, "freeze_encoder_epochs": 0}  # every run saved them
+    assert TrainOptions.from_dict(as_saved_before) == TrainOptions.from_dict(values)
+    with pytest.raises(OptionError, match=r"^grain=3\.0: --grain was removed \(it measured no better\)"):
+        TrainOptions.from_dict({**values, "grain": 3.0})
+    with pytest.raises(OptionError, match=r"^freeze_encoder_epochs=2: --freeze-encoder-epochs was removed"):
+        TrainOptions.from_dict({**values, "freeze_encoder_epochs": 2})

@@ -28,10 +28,10 @@ def optimizer_values(result, prefix, kind):
     return [v for k, v in result.items() if k.startswith(f"{prefix}_optimizer/") and k.endswith(kind)]
 
 
-# Batch 4 (two per device under data_parallel), no dropout, the paper's learning rate; old-film grain, drawn
-# alike on one device and two, and again after a resume.
+# Batch 4 (two per device under data_parallel), no dropout, the paper's learning rate. (The random state the
+# step carries, the consistency term's crop offsets, is tested against TensorFlow's in tests/test_backends.py.)
 JAX_OPTIONS = dict(generator="unet_128", levels=3, ngf=8, ndf=8, n_layers=2, image_size=64, batch_size=4, epochs=1,
-                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4, grain=6.0, flicker=0.04)
+                   steps_per_epoch=3, samples=2, dropout=0.0, lr=2e-4)
 TWO_DEVICES = {"XLA_FLAGS": f"{XLA_FLAGS} --xla_force_host_platform_device_count=2"}
 
 
@@ -54,7 +54,6 @@ def test_jax_backend_carries_both_optimizers_state(jax_run):
     assert str(first["backend"]) == "jax"
     for result, steps in ((first, 2), (resumed, 3)):
         assert int(result["steps_taken"]) == steps
-        assert int(result["film_seeds"][1]) == 3 * steps  # grain and flicker drawn in every step (3 draws), resumed
         for prefix in ("g", "d"):
             (iterations,) = optimizer_values(result, prefix, "iteration")
             assert int(iterations) == steps, prefix  # each optimizer stepped every time, none dropped
@@ -77,7 +76,6 @@ def test_jax_data_parallel_over_two_devices_trains_like_one(jax_run):
     # The one-device reference is the fixture's run, stopped and resumed: resuming is exact too.
     _, _, single, parallel = jax_run
     assert int(parallel["steps_taken"]) == int(single["steps_taken"]) == 3
-    np.testing.assert_array_equal(parallel["film_seeds"], single["film_seeds"])
     for prefix in ("g", "d"):
         (iterations,) = optimizer_values(parallel, prefix, "iteration")
         assert int(iterations) == 3

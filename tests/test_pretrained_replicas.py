@@ -12,7 +12,7 @@ from tests.conftest import indexed_weights, tiny_options
 
 def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_replicas(tmp_path):
     """One run, three ways: straight in this process; stopped after its frozen epoch and resumed; on two
-    CPU replicas (mirrored) in a process of its own. The freeze, the encoder's tenth of the learning rate,
+    CPU replicas (mirrored) in a process of its own. The encoder's tenth of the learning rate,
     resume equivalence and a strategy for the pretrained family. (JAX: tests/test_backends.py makes the
     TensorFlow and the JAX step agree on a Lite0 generator.)"""
     from keras_colorizer.checkpoint import find_checkpoint, load_generator
@@ -20,7 +20,7 @@ def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_repli
     from tests.test_distribute import finish, start_worker
 
     options = dict(generator="efficientnet_lite0_unet", jitter=False, dropout=0.0, batch_size=4, epochs=2,
-                   steps_per_epoch=2, val_split=0.3, freeze_encoder_epochs=1, encoder_lr_scale=0.1)
+                   steps_per_epoch=2, val_split=0.3, encoder_lr_scale=0.1)
     # Started first: most of a worker's time is single-threaded start-up and tracing.
     mirrored = start_worker(tmp_path, "mirrored", tiny_options(tmp_path, name="mirrored", strategy="mirrored", **options).to_dict(),
                             logical_cpus=2)
@@ -29,14 +29,15 @@ def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_repli
     straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0)
     first = train(tiny_options(tmp_path, name="parts", **options), max_steps=2, verbose=0)
     kernel = "block3_dwconv"
-    frozen = first.model.generator
-    np.testing.assert_array_equal(frozen.get_layer(kernel).kernel.numpy(), before.get_layer(kernel).kernel.numpy())
-    assert not np.array_equal(frozen.get_layer("dec4_conv").kernel.numpy(), before.get_layer("dec4_conv").kernel.numpy())
+    slow = first.model.generator
+    moved = np.abs(slow.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
+    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.01  # two steps of Adam at a tenth of the learning rate
+    assert not np.array_equal(slow.get_layer("dec4_conv").kernel.numpy(), before.get_layer("dec4_conv").kernel.numpy())
 
     resumed = train(resume=first.run_dir, verbose=0)
     assert resumed.steps == straight.steps == 4
     moved = np.abs(resumed.model.generator.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
-    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.01  # two steps of Adam at a tenth of the learning rate
+    assert 0 < moved <= 4 * 2e-4 * 0.1 * 1.01  # four steps of Adam at a tenth of the learning rate
     a = load_generator(find_checkpoint(straight.run_dir))
     b = load_generator(find_checkpoint(resumed.run_dir))
     for x, y in zip(a.get_weights(), b.get_weights()):

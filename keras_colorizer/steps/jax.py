@@ -51,10 +51,9 @@ def train_step(model, state, batch):
     (gan_weight,) = values.get([model.gan_weight])
 
     l_norm, ab_real = model.to_lab(batch)
-    # The gray input both networks see (`Pix2Pix.age`), its random state carried like the others.
+    # The consistency crop's offset, its random state carried like the others.
     film_state = model.film_seeds.state
     with StatelessScope(state_mapping=[(film_state, values.get([film_state])[0])]) as scope:
-        l_norm = model.age(l_norm)
         offset = model.crop_offset()
     values.set([film_state], [scope.get_current_value(film_state)])
 

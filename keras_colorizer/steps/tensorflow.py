@@ -50,7 +50,6 @@ def _logs(logs):
 
 def train_step(model, batch):
     l_norm, ab_real = model.to_lab(batch)
-    l_norm = model.age(l_norm)  # the gray input both networks see; the target ab stays the photo's
     offset = model.crop_offset()
     with tf.GradientTape() as g_tape:
         ab_fake, *class_logits = model.generate(l_norm, training=True)
