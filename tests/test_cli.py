@@ -201,3 +201,20 @@ def test_one_command_runs_every_step_of_the_flow(trained_run, tmp_path, capsys):
     assert code == 0 and (tmp_path / "c" / "a.png").is_file(), err
     code, out, _ = call_main("keras_colorizer.cli.main", ["train", "--help"], capsys)
     assert code == 0 and "--init-from" in out and "--data-weights" in out
+
+
+def test_train_help_groups_every_option_once_with_the_research_ones_apart():
+    import dataclasses
+
+    from keras_colorizer.cli.train import OPTION_GROUPS, build_parser
+    from keras_colorizer.config import TrainOptions
+
+    grouped = [name for _, names in OPTION_GROUPS for name in names]
+    assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(TrainOptions))  # each once, none left out
+    research = dict(OPTION_GROUPS)["research: measured, not better by default (docs/quality.md)"]
+    assert set(research) == {"ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs"}
+    parser = build_parser()
+    titles = [group.title for group in parser._action_groups]
+    assert titles[-1].startswith("research")
+    longest = max(len(action.help) for action in parser._actions if action.help and action.help != "==SUPPRESS==")
+    assert longest <= 130  # a line or two of --help each, no measurements quoted

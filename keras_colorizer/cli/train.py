@@ -13,6 +13,19 @@ EXIT_DIVERGED = 1
 EXIT_INTERRUPTED = 130
 
 
+# --help in the order of the flow; every option of TrainOptions in exactly one group (tests/test_cli.py).
+OPTION_GROUPS = (
+    ("data", ("data", "data_weights", "val_split", "val_max", "val_data", "jitter", "cache", "seed")),
+    ("the run", ("out", "name", "init_from", "epochs", "steps_per_epoch", "batch_size", "samples")),
+    ("the model", ("generator", "image_size", "levels", "ngf", "ndf", "n_layers", "norm", "upsample", "dropout",
+                   "encoder_weights", "decoder_filters")),
+    ("loss and optimizer", ("gan_mode", "lambda_l1", "lr", "beta1", "decay_epochs", "encoder_lr_scale")),
+    ("speed and hardware", ("precision", "jit_compile", "steps_per_execution", "strategy")),
+    ("research: measured, not better by default (docs/quality.md)",
+     ("ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs")),
+)
+
+
 def build_parser():
     parser = ArgumentParser(
         prog="train.py",
@@ -25,34 +38,28 @@ def build_parser():
         epilog=f"A full run as in the paper: {FULL_RUN_HINT}",
     )
     defaults = TrainOptions()
+    groups = {title: parser.add_argument_group(title) for title, _ in OPTION_GROUPS}
+    group_of = {name: groups[title] for title, names in OPTION_GROUPS for name in names}
     for field in dataclasses.fields(TrainOptions):
         flag = "--" + field.name.replace("_", "-")
+        group = group_of[field.name]
         help_text = field.metadata.get("help", "")
-        if "default" not in help_text:
+        if "default" not in help_text and getattr(defaults, field.name) is not None:
             help_text += f" (default: {getattr(defaults, field.name)})"
         if field.name == "data":
-            parser.add_argument(flag, dest="data", nargs="+", default=None, metavar="DIR", help=help_text)
+            group.add_argument(flag, dest="data", nargs="+", default=None, metavar="DIR", help=help_text)
             continue
         if field.type in (bool, Optional[bool]):
-            parser.add_argument(
-                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None,
-                help=help_text,
-            )
+            group.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
             continue
         kind = {int: int, float: float}.get(type(getattr(defaults, field.name)), str)
         if field.type in (int, Optional[int]):
             kind = int
-        parser.add_argument(
-            flag, dest=field.name, type=kind, default=None, metavar=field.name.upper(),
-            help=help_text,
-        )
-    parser.add_argument(
-        "--resume", metavar="RUN", default=None,
-        help="continue the run in this folder (or from this checkpoint) exactly where it stopped; "
-        "its saved options are used; --epochs may extend it, and --strategy, --jit-compile, "
-        "--steps-per-execution and --cache may change how it runs",
-    )
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+        group.add_argument(flag, dest=field.name, type=kind, default=None, metavar=field.name.upper(), help=help_text)
+    run = groups["the run"]
+    run.add_argument("--resume", metavar="RUN", default=None,
+                     help="continue a run (or checkpoint) exactly where it stopped, with its saved options")
+    run.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     parser.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # the old name of --generator
     return parser
 
