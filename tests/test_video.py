@@ -323,18 +323,17 @@ def test_true_colour_on_an_aged_copy_carries_its_grain_into_the_measured_flicker
 
 
 def test_frame_colour_conversions_match_the_library_ones(clips):
-    """`video.colour` is a fast path of `keras_colorizer.color`: the same L, the same gamut mapping, to one level."""
+    """`color`'s NumPy part is a fast path of its keras.ops part: the same L, the same gamut mapping, to one level."""
     from keras_colorizer import color
-    from keras_colorizer.video import colour
 
     frames = np.stack(clips["pan"][2][:3])
     expected_l = np.asarray(color.rgb_to_lab(frames.astype(np.float32) / 255.0))[..., :1]
-    lightness = colour.lightness(frames)
+    lightness = color.lightness_of_uint8(frames)
     np.testing.assert_allclose(lightness, expected_l, atol=1e-3)
     ab = np.random.default_rng(0).normal(0, 45, lightness.shape[:-1] + (2,)).astype(np.float32)  # many out of gamut
     lab = np.concatenate([lightness, ab], axis=-1)
     expected = np.round(np.asarray(color.lab_to_rgb_in_gamut(lab)) * 255.0).astype(int)
-    got = np.stack([colour.lab_to_uint8_in_gamut(frame) for frame in lab]).astype(int)
+    got = np.stack([color.lab_to_uint8_in_gamut(frame) for frame in lab]).astype(int)
     assert np.abs(got - expected).max() <= 1
 
 

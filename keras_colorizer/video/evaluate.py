@@ -129,7 +129,7 @@ def check_same_frames(truth_path, gray_path):
 
 def write_truth_on_input(truth_path, gray_path, out_path, settings=VideoSettings()):
     """The true colour video's a, b on the input's own L, encoded as the outputs are: their flicker floor."""
-    from keras_colorizer.video import colour
+    from keras_colorizer import color
     from keras_colorizer.video.encode import SegmentEncoder
 
     with FrameReader(truth_path) as truth_reader, FrameReader(gray_path) as gray_reader:
@@ -137,8 +137,8 @@ def write_truth_on_input(truth_path, gray_path, out_path, settings=VideoSettings
         encoder = SegmentEncoder(out_path, info.width, info.height, info.rate, info.time_base, settings.codec, settings.crf)
         try:
             for (truth, _), (gray, pts) in zip(truth_reader, gray_reader):
-                lab = np.concatenate([colour.lightness(gray), _lab(truth)[..., 1:]], axis=-1)
-                encoder.write(colour.lab_to_uint8_in_gamut(lab), pts)
+                lab = np.concatenate([color.lightness_of_uint8(gray), _lab(truth)[..., 1:]], axis=-1)
+                encoder.write(color.lab_to_uint8_in_gamut(lab), pts)
         except BaseException:
             encoder.abandon()
             raise

@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
-from keras_colorizer import crashpoints
+from keras_colorizer import color, crashpoints
 from keras_colorizer.config import write_json
 from keras_colorizer.errors import UserError
-from keras_colorizer.video import colour, encode
+from keras_colorizer.video import encode
 from keras_colorizer.video.flow import gray_uint8
 from keras_colorizer.video.stream import FrameReader, is_video_path
 from keras_colorizer.video.temporal import TemporalSmoother
@@ -98,14 +98,14 @@ def colorize_frames(colorizer, frames, smoother, settings, stages=None):
 
     The same recipe as `Colorizer.colorize` (the network sees L resized to its
     size; a, b come back to the frame's size), with the colour conversions
-    of `video.colour` and the smoothing at the work size in between.
+    of `color` (its NumPy part) and the smoothing at the work size in between.
     """
     import cv2
 
     stages = stages or _Stages()
     started = time.perf_counter()
     height, width = frames.shape[1:3]
-    lightness = colour.lightness(frames)
+    lightness = color.lightness_of_uint8(frames)
     stages.add("colour conversion", started)
     started = time.perf_counter()
     ab_small = colorizer.predict_lab_ab(lightness)
@@ -121,7 +121,7 @@ def colorize_frames(colorizer, frames, smoother, settings, stages=None):
         ab = cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
         stages.add("temporal", started)
         started = time.perf_counter()
-        out[i] = colour.lab_to_uint8_in_gamut(np.concatenate([lightness[i], ab], axis=-1))
+        out[i] = color.lab_to_uint8_in_gamut(np.concatenate([lightness[i], ab], axis=-1))
         stages.add("colour conversion", started)
     return out
 
