@@ -186,7 +186,7 @@ def main():
     if scales[0] <= 0:
         raise SystemExit(f"error: --scale {scales[0]:g}: expected a scale above 0 (0 is gray, always scored)")
 
-    from keras_colorizer.config import write_text
+    from keras_colorizer.atomic import write_text
     from keras_colorizer.errors import UserError
     from keras_colorizer.inference import Colorizer
 

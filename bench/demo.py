@@ -7,7 +7,8 @@ Measures, on this machine, with the ready-made model:
   page shown in headless Chromium;
 - the time per 1-megapixel photo through the app's API (gradio_client:
   upload, network, PNG written, answer), each photo a different one;
-- the app's resident memory after 5 photos and after --count, and its peak;
+- the app's resident memory after 5 photos and after --count, one visitor
+  dropping them one after another, and its peak;
 - the in-browser page (LiteRT.js, WebAssembly, int8 file) on the same
   1-megapixel photos against Python's LiteRT on the same file and CPU.
 Photos are --photos' (default: the shared Kodak24 dev set), resized to
@@ -120,14 +121,13 @@ def main():
                 page = browser.new_page()
                 tic = time.perf_counter()
                 page.goto(url)
-                page.wait_for_selector("#photos input[type=file]")
+                page.wait_for_selector("#messages textarea")
                 shown_s = time.perf_counter() - tic
                 browser.close()
             memory = PeakMemory(process.pid)
             client = Client(url, verbose=False, download_files=False)
             seconds, after_5 = [], None
             for i, path in enumerate(photos):
-                client.reset_session()  # one visitor a photo: the app keeps nothing of the last one's
                 tic = time.perf_counter()
                 client.predict([handle_file(path)], 1.0, False, api_name="/colorize")
                 seconds.append(time.perf_counter() - tic)

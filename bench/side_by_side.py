@@ -13,7 +13,6 @@ import argparse
 import os
 import tempfile
 
-import numpy as np
 
 import common  # noqa: F401 - the repository on the path
 

@@ -19,3 +19,5 @@ from keras_colorizer.inference import Colorizer
 from keras_colorizer.presets import list_presets
 
 __version__ = "0.1.0"
+
+__all__ = ["Colorizer", "__version__", "list_presets"]

@@ -13,7 +13,7 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.checkpoint import save_checkpoint
-from keras_colorizer.config import write_text
+from keras_colorizer.atomic import write_text
 from keras_colorizer.crashpoints import reached
 from keras_colorizer.plots import draw_grid
 

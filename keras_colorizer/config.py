@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
+from keras_colorizer.atomic import write_json
 from keras_colorizer.errors import UserError
 
 
@@ -336,22 +337,3 @@ FULL_RUN_HINT = (
     "python train.py --data PHOTOS_OR_KAGGLE_DIR --generator unet_256 --image-size 256 "
     "--ngf 64 --ndf 64 --lambda-l1 100 --batch-size 1 --epochs 200 --steps-per-epoch 0"
 )
-
-
-def write_text(path, text):
-    """Write a text file under a temporary name and rename it: a reader (or a crash) never sees half of it."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_json(path, values):
-    """Write JSON atomically (`write_text`)."""
-    write_text(path, json.dumps(values, indent=2, sort_keys=True) + "\n")

@@ -4,21 +4,17 @@ Figures are drawn on `matplotlib.figure.Figure` objects, not through
 pyplot, so importing the library leaves matplotlib's backend alone.
 """
 
-import os
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from keras_colorizer.atomic import replacing
+
 
 def save_figure(fig, path, dpi=100):
-    """Write a figure as PNG to a temporary name and rename it, so `path` is never half a PNG."""
-    tmp = f"{path}.tmp-{os.getpid()}.png"
-    try:
+    """Write a figure as PNG, atomically: `path` is never half a PNG."""
+    with replacing(path, ".png") as tmp:
         fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

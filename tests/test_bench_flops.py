@@ -7,7 +7,7 @@ from tests.conftest import REPO
 sys.path.insert(0, str(REPO / "bench"))
 
 from flops import conv_flops, train_step_flops  # noqa: E402
-from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator  # noqa: E402
+from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator  # noqa: E402
 
 
 def tiny_pair():

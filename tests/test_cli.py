@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, call_main, error_lines, real_crops, run_cli
-from tests.conftest import real_crops, write_kaggle_layout
+from tests.conftest import write_kaggle_layout
 
 TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2"]
 

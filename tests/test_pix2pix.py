@@ -9,7 +9,7 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state
-from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
+from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
 from keras_colorizer.losses import gan_loss
 from keras_colorizer.metrics import psnr
 from keras_colorizer.pix2pix import Pix2Pix

@@ -13,7 +13,7 @@ from PIL import Image
 import keras_colorizer
 from keras_colorizer.errors import UserError
 from keras_colorizer.inference import Colorizer
-from keras_colorizer.presets import DEFAULT_PRESET, list_presets, preset_path
+from keras_colorizer.presets import DEFAULT_PRESET, preset_path
 from tests.conftest import REPO, call_main, error_lines, real_crops, tiny_options
 
 KODAK = REPO.parent / "shared" / "data" / "dev" / "kodak24"

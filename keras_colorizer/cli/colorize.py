@@ -100,17 +100,14 @@ def check_writable(folder):
 
 
 def write_png(image, target):
-    """Write under a temporary name and rename: `target` is never half a PNG."""
+    """Write a PNG atomically: `target` is never half a PNG."""
     from PIL import Image
 
+    from keras_colorizer.atomic import replacing
+
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-    tmp = f"{target}.tmp-{os.getpid()}.png"
-    try:
+    with replacing(target, ".png") as tmp:
         Image.fromarray(image).save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _video_target(out, name, codec):

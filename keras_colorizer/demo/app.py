@@ -4,9 +4,10 @@ import copy
 import os
 import tempfile
 
-from keras_colorizer.demo.photos import Drawings, load_photos, photo_pixels
+from keras_colorizer.demo.photos import Drawings, load_photos
 from keras_colorizer.errors import UserError, first_line
 
+HOLD_SECONDS = 3600
 MAX_FILE_SIZE = "500mb"  # per upload; a photo's pixel count is capped again when it is decoded
 
 
@@ -24,16 +25,11 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
 
     def redraw(photos, saturation, gray, drawings, selected):
         drawn = drawings.draw(colorizer, photos, saturation, gray)
-        return [(path, name) for path, name in drawn], pair(photos, saturation, selected), [path for path, _ in drawn] or None, drawings
+        pair = drawings.pair(min(selected, len(photos) - 1)) if photos else None
+        return drawn, pair, [path for path, _ in drawn] or None, drawings
 
-    def pair(photos, saturation, selected):
-        if not photos:
-            return None
-        photo = photos[min(selected, len(photos) - 1)]
-        return photo_pixels(colorizer, photo, saturation, gray=True), photo_pixels(colorizer, photo, saturation)
-
-    def select(photos, saturation, event: gr.SelectData):
-        return pair(photos, saturation, event.index), event.index
+    def select(drawings, event: gr.SelectData):
+        return drawings.pair(event.index), event.index
 
     def colorize_video(path, saturation, progress=gr.Progress()):
         from keras_colorizer.video import colorize_video as run
@@ -63,7 +59,7 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
                                        info="0 gray, 1 the model's colour", elem_id="saturation")
                 gray = gr.Checkbox(label="Show the gray photo", value=False, elem_id="gray")
             messages = gr.Textbox(label="Messages", interactive=False, elem_id="messages")
-            before_after = gr.ImageSlider(label="Gray | colour (drag the line)", type="numpy", format="png",
+            before_after = gr.ImageSlider(label="Gray | colour (drag the line)", type="filepath", format="png",
                                           interactive=False, elem_id="before-after")
             gallery = gr.Gallery(label="Results (select one to compare it above)", format="png", columns=4, height=320,
                                  object_fit="contain", interactive=False, elem_id="results")
@@ -75,7 +71,10 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
             video_out = gr.Video(label="In colour", interactive=False, elem_id="video-out")
             video_report = gr.Textbox(label="Done", interactive=False, elem_id="video-report")
 
-        photos, drawings, selected, seen = gr.State([]), gr.State(Drawings()), gr.State(0), gr.State({})
+        # What a visitor's photos hold (their L at full size) is let go an hour after they leave.
+        photos, seen = gr.State([], time_to_live=HOLD_SECONDS), gr.State({}, time_to_live=HOLD_SECONDS)
+        drawings = gr.State(Drawings(), time_to_live=HOLD_SECONDS, delete_callback=Drawings.clear)
+        selected = gr.State(0)
         drawn = [gallery, before_after, downloads, drawings]
         inputs, outputs = [files, saturation, gray, drawings, seen], [photos, *drawn, messages, selected, seen]
         files.upload(upload, inputs, outputs, api_name="colorize")
@@ -83,7 +82,7 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
         for control in (saturation, gray):
             control.change(redraw, [photos, saturation, gray, drawings, selected], drawn,
                            trigger_mode="always_last", api_visibility="private")
-        gallery.select(select, [photos, saturation], [before_after, selected], api_visibility="private")
+        gallery.select(select, [drawings], [before_after, selected], api_visibility="private")
         video_button.click(colorize_video, [video_in, saturation], [video_out, video_report], api_name="colorize_video",
                            concurrency_limit=1)
     return app

@@ -39,7 +39,8 @@ def serve(app, host, port, on_ready=print):
     """Run `app` until Ctrl-C; `on_ready(url)` once it answers (port 0 picks a free one)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # Open pages keep connections (event streams) alive: give them 5 s on Ctrl-C, then stop anyway.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5))
 
     def announce():
         while not server.started and not server.should_exit:

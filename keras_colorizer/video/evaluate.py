@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from keras_colorizer import metrics
-from keras_colorizer.config import write_json
+from keras_colorizer.atomic import write_json
 from keras_colorizer.errors import UserError
 from keras_colorizer.video.flow import FlowEstimator, gray_uint8
 from keras_colorizer.video.pipeline import VideoSettings, colorize_video, work_size

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from keras_colorizer import color, crashpoints
-from keras_colorizer.config import write_json
+from keras_colorizer.atomic import replacing, write_json
 from keras_colorizer.errors import UserError
 from keras_colorizer.video import encode
 from keras_colorizer.video.flow import gray_uint8
@@ -138,9 +138,8 @@ def _fingerprint(source, model_id, settings):
 
 
 def _save_state(path, state):
-    tmp = f"{path}.tmp-{os.getpid()}.npz"
-    np.savez(tmp, **state)
-    os.replace(tmp, path)
+    with replacing(path, ".npz") as tmp:
+        np.savez(tmp, **state)
 
 
 def _load_state(path):
@@ -287,15 +286,10 @@ def colorize_video(colorizer, source, out, settings=VideoSettings(), resume=Fals
         parts.remove()
         raise UserError(f"{source}: no frame could be decoded")
     tic = time.perf_counter()
-    tmp = f"{out}.tmp-{os.getpid()}{os.path.splitext(out)[1]}"
-    try:
+    with replacing(out, os.path.splitext(out)[1]) as tmp:  # the extension names the container
         segments = [(parts.path(s["file"]), s["first_pts"]) for s in job["segments"]]
         encode.join(segments, info.time_base, source, copy_indexes, tmp)
         crashpoints.reached("video-joined")
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     parts.remove()
     stages.add("join", tic)
     report.frames = job["next_frame"]

