@@ -57,7 +57,7 @@ def _photos():
 
 def make_clips(folder, frames=72):
     """[(name, colour clip, aged gray clip)]."""
-    from keras_colorizer.video.clips import aged, frames_of, read_frames, write_video
+    from tools.clips import aged, frames_of, read_frames, write_video
 
     photos = _photos()
     made = []
@@ -158,7 +158,7 @@ def quality(args):
 
 def speed(args):
     from keras_colorizer.video import VideoSettings, colorize_video
-    from keras_colorizer.video.clips import frames_of, write_video
+    from tools.clips import frames_of, write_video
 
     path = os.path.join(args.out, f"speed-{args.frames}.mp4")
     if not os.path.exists(path):
@@ -196,7 +196,7 @@ def _colorizer(args):
 
 def memory(args):
     """Peak RSS of colorizing a clip of --seconds, measured in a child process (one per length)."""
-    from keras_colorizer.video.clips import frames_of
+    from tools.clips import frames_of
 
     path = os.path.join(args.out, f"memory-{args.seconds}s.mp4")
     if not os.path.exists(path):

@@ -189,7 +189,7 @@ def test_api_colours_photos_and_a_video(server, photo, colorizer, tmp_path):
     [path] = files
     assert np.abs(np.array(Image.open(path)).astype(int) - colorizer.colorize_file(photo)).max() <= 1
 
-    from keras_colorizer.video.clips import gray_frame, read_frames, write_video
+    from tools.clips import gray_frame, read_frames, write_video
 
     clip = tmp_path / "clip.mp4"
     gray = gray_frame(np.array(Image.open(photo).convert("RGB").resize((96, 64))))

@@ -1,7 +1,7 @@
 """Videos: round trip, flicker, scene cuts, resume after a kill, bad input.
 
 The clips are made here from the built-in photos (real photographs) with a
-known camera motion, encoded with H.264 and grayed (`video.clips`).
+known camera motion, encoded with H.264 and grayed (`tools/clips.py`).
 """
 
 import fractions
@@ -28,7 +28,7 @@ def _photos():
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     """{motion: (colour clip, gray clip, true frames)} for a pan, a zoom and a cut (36 frames, 24 fps, with audio)."""
-    from keras_colorizer.video.clips import make_clip
+    from tools.clips import make_clip
 
     root = tmp_path_factory.mktemp("clips")
     photos = _photos()
@@ -84,7 +84,7 @@ def _streams(path):
 def test_round_trip_keeps_frames_size_rate_timestamps_audio_and_lightness(clips, trained_run, tmp_path):
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import VideoSettings, colorize_video
-    from keras_colorizer.video.clips import read_frames
+    from tools.clips import read_frames
 
     _, gray, _ = clips["pan"]
     out = str(tmp_path / "colour.mp4")
@@ -119,7 +119,7 @@ def test_temporal_smoothing_removes_flicker_and_keeps_the_colour(clips, tmp_path
 def test_a_scene_cut_resets_the_smoothing(clips):
     """The first frame after the cut is the network's own colour: nothing of the first shot is carried over."""
     from keras_colorizer.video import VideoSettings, colorize_frames
-    from keras_colorizer.video.clips import frames_of
+    from tools.clips import frames_of
     from keras_colorizer.video.temporal import TemporalSmoother
 
     photos = _photos()
@@ -140,7 +140,7 @@ def test_a_scene_cut_resets_the_smoothing(clips):
 
 def test_old_film_brightness_flicker_keeps_the_motion_trusted():
     """A frame 6% brighter than the last (old film's flicker) is trusted as much as one at the same brightness."""
-    from keras_colorizer.video.clips import frames_of
+    from tools.clips import frames_of
     from keras_colorizer.video.temporal import TemporalSmoother
 
     first, second = (np.asarray(frame)[..., 0] for frame in frames_of("pan", _photos(), 2, *SIZE))
@@ -160,7 +160,7 @@ def test_old_film_brightness_flicker_keeps_the_motion_trusted():
 def test_flicker_metric_is_zero_for_colour_that_moves_with_the_picture_and_grows_with_noise():
     from keras_colorizer.metrics import warping_error
     from keras_colorizer.video.flow import FlowEstimator, gray_uint8
-    from keras_colorizer.video.clips import frames_of
+    from tools.clips import frames_of
 
     frames = frames_of("pan", _photos(), 2, *SIZE, step=3.0)
     from skimage import color as skcolor
@@ -181,7 +181,7 @@ def _colorize(*args, extra_env=None):
 
 
 def test_a_killed_job_resumes_from_its_last_segment_and_gives_the_same_frames(clips, trained_run, tmp_path, capsys):
-    from keras_colorizer.video.clips import read_frames
+    from tools.clips import read_frames
 
     _, gray, _ = clips["cut"]
     common = ["--model", str(trained_run.run_dir), "--segment-frames", "8", "--batch-size", "4"]
@@ -304,7 +304,7 @@ def test_a_folder_of_photos_and_videos_with_a_bad_video_colorizes_the_rest_and_e
 
 def test_true_colour_on_an_aged_copy_carries_its_grain_into_the_measured_flicker(clips, tmp_path):
     """The floor of an output that keeps old film's L: the true a, b on that L flicker more than the true video."""
-    from keras_colorizer.video.clips import aged, read_frames, write_video
+    from tools.clips import aged, read_frames, write_video
     from keras_colorizer.video.evaluate import score_videos, write_truth_on_input
 
     colour, gray, _ = clips["pan"]
@@ -342,7 +342,7 @@ def test_evaluate_scores_a_colour_video_with_its_flicker(clips, trained_run, tmp
     import json
 
     from keras_colorizer.cli.evaluate import main
-    from keras_colorizer.video.clips import aged, read_frames, write_video
+    from tools.clips import aged, read_frames, write_video
 
     colour = clips["cut"][0]
     old = str(tmp_path / "aged.mp4")
@@ -366,7 +366,7 @@ def test_evaluate_scores_a_colour_video_with_its_flicker(clips, trained_run, tmp
 
 def test_evaluate_refuses_an_input_copy_that_is_not_one(clips, trained_run, tmp_path, capsys):
     from keras_colorizer.cli.evaluate import main
-    from keras_colorizer.video.clips import read_frames, write_video
+    from tools.clips import read_frames, write_video
 
     colour, gray, _ = clips["cut"]
     short = str(tmp_path / "short.mp4")
@@ -385,7 +385,7 @@ def test_evaluate_refuses_an_input_copy_that_is_not_one(clips, trained_run, tmp_
 def test_a_video_without_sound_round_trips(trained_run, tmp_path):
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import colorize_video
-    from keras_colorizer.video.clips import frames_of, write_video
+    from tools.clips import frames_of, write_video
 
     silent = str(tmp_path / "silent.mp4")
     write_video(silent, frames_of("zoom", _photos(), 10, *SIZE), audio=False)
@@ -408,7 +408,7 @@ def test_subtitles_are_copied_where_the_container_holds_them_and_left_out_with_a
 
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.video import colorize_video
-    from keras_colorizer.video.clips import frames_of, write_video
+    from tools.clips import frames_of, write_video
 
     film = str(tmp_path / "film.mkv")
     write_video(film, frames_of("pan", _photos(), 12, *SIZE), subtitles=[(0.1, 0.3, "Reel one"), (0.25, 0.45, "Ça tourne")])

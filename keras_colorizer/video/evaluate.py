@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from keras_colorizer import metrics
+from keras_colorizer import color, metrics
 from keras_colorizer.atomic import write_json
 from keras_colorizer.errors import UserError
 from keras_colorizer.video.flow import FlowEstimator, gray_uint8
@@ -26,6 +26,12 @@ from keras_colorizer.video.stream import FrameReader, open_input
 
 SCORES = ("psnr", "ssim", "ciede2000")
 
+
+
+def _gray(rgb):
+    """A frame as the network sees it: its CIELAB L shown as gray, uint8 RGB."""
+    lightness = color.lightness_of_uint8(rgb)
+    return color.lab_to_uint8_in_gamut(np.concatenate([lightness, np.zeros(lightness.shape[:-1] + (2,), np.float32)], -1))
 
 def _lab(rgb):
     from skimage import color as skcolor
@@ -87,7 +93,6 @@ def write_strip(path, videos, frames=4, gray=("input",)):
     from matplotlib.figure import Figure
 
     from keras_colorizer.plots import save_figure
-    from keras_colorizer.video.clips import gray_frame
 
     with FrameReader(next(iter(videos.values()))) as first:
         count = sum(1 for _ in first.container.demux(first.stream) if _.size)  # packets: no decoding
@@ -101,7 +106,7 @@ def write_strip(path, videos, frames=4, gray=("input",)):
     for row, (name, clip) in enumerate(clips.items()):
         for col, index in enumerate(picks):
             axis = figure.add_subplot(len(clips), frames, row * frames + col + 1)
-            axis.imshow(gray_frame(clip[col]) if name in gray else clip[col])
+            axis.imshow(_gray(clip[col]) if name in gray else clip[col])
             axis.set_xticks([])
             axis.set_yticks([])
             if col == 0:
