@@ -113,7 +113,7 @@ def keras_throughput(args):
         precision=args.precision, strategy=strategy, jit_compile=args.jit_compile,
         steps_per_execution=args.steps_per_execution, epochs=1,
     ).validate()
-    placement = distribute.place(options)
+    placement = distribute.place(options.strategy, options.batch_size, options.precision)
     distribute.set_precision(options.precision)
     steps = args.warmup + args.steps
     with placement.scope():

@@ -5,6 +5,8 @@ a machine that has only JAX (the data pipeline is the part that needs
 TensorFlow).
 """
 
+import contextlib
+
 import keras
 
 from keras_colorizer.models import PatchGANDiscriminator, build_generator
@@ -32,18 +34,29 @@ def freeze_encoder(generator):
         generator.encoder_trainable = False
 
 
+@contextlib.contextmanager
 def quiet_grappler():
-    """Turn off Grappler's remapper, which logs a spurious error on every run.
+    """Grappler's remapper off while the block runs (training), as it was set after.
 
     It tries to fuse Conv2D + BiasAdd + LeakyRelu in the discriminator's
-    gradient and fails ("remapper failed: ... LeakyReluGrad"); without it
-    the step takes the same time (docs/benchmarks.md).
+    gradient and fails ("remapper failed: ... LeakyReluGrad", logged on
+    every run); without it the step took the same time on CPU
+    (docs/benchmarks.md). TensorFlow's setting is per process, and Grappler
+    reads it when a function first runs: the training step is traced and
+    run inside the block, and a program's own functions outside it keep the
+    remapper.
     """
     if keras.backend.backend() != "tensorflow":
+        yield
         return
     import tensorflow as tf
 
+    before = tf.config.optimizer.get_experimental_options().get("remapping")
     tf.config.optimizer.set_experimental_options({"remapping": False})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"remapping": True if before is None else before})
 
 
 def resolve_jit_compile(jit_compile):
@@ -73,7 +86,6 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
     Build it under the strategy's scope and after `distribute.set_precision`.
     Under `mixed_float16` each optimizer is wrapped in a `LossScaleOptimizer`.
     """
-    quiet_grappler()
     generator, discriminator = build_networks(options, synchronized_norm=synchronized_norm)
     model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size,
                     seed=options.seed, name="pix2pix")

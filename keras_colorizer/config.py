@@ -177,21 +177,28 @@ class TrainOptions:
         return self.epochs // 2 if self.decay_epochs is None else self.decay_epochs
 
     def validate(self):
-        """Raise `OptionError` naming the first option with a value that cannot work."""
+        """These options checked, with the generator's own image size where none was given (`self` is left as it is).
+
+        Raises `OptionError` naming the first option with a value that
+        cannot work. A run's options.json holds the size it used.
+        """
+        from keras_colorizer.models import GENERATORS, default_image_size
+
         try:
-            return self._validate()
+            if self.generator not in GENERATORS:
+                raise ValueError(f"--generator must be one of {', '.join(sorted(GENERATORS))}. Received: {self.generator!r}")
+            options = self
+            if self.image_size is None:
+                options = dataclasses.replace(self, image_size=default_image_size(self.generator, **self.generator_settings()))
+            return options._check()
         except UserError:
             raise
         except ValueError as error:
             raise OptionError(str(error)) from None
 
-    def _validate(self):
-        from keras_colorizer.models import GENERATORS, check_image_size, default_image_size
+    def _check(self):
+        from keras_colorizer.models import GENERATORS, check_image_size
 
-        if self.generator not in GENERATORS:
-            raise ValueError(f"--generator must be one of {', '.join(sorted(GENERATORS))}. Received: {self.generator!r}")
-        if self.image_size is None:  # the family's own, resolved once: a run's options.json holds the size it used
-            self.image_size = default_image_size(self.generator, **self.generator_settings())
         positive = ("epochs", "batch_size", "image_size", "ngf", "ndf", "n_layers", "samples", "steps_per_execution")
         for name in positive:
             if getattr(self, name) < 1:

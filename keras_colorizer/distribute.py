@@ -19,7 +19,7 @@ from typing import Any
 
 import keras
 
-from keras_colorizer.config import OptionError
+from keras_colorizer.config import PRECISIONS, STRATEGIES, OptionError
 
 TF_STRATEGIES = ("mirrored", "multi_worker")
 JAX_STRATEGIES = ("data_parallel",)
@@ -160,21 +160,23 @@ def _cpu_flags():
     return set()
 
 
-def check_placement_options(options, backend=None):
-    """Check precision and strategy against the backend, before anything is built."""
+def check_placement(strategy, precision, backend=None):
+    """Check `--strategy` and `--precision` against the backend, before anything is built."""
     backend = backend or keras.backend.backend()
-    options.validate()  # names of precisions and strategies
-    if backend == "jax" and options.strategy in TF_STRATEGIES:
+    if strategy not in STRATEGIES or precision not in PRECISIONS:
+        raise OptionError(f"--strategy must be one of {', '.join(STRATEGIES)} and --precision one of "
+                          f"{', '.join(PRECISIONS)}. Received: {strategy!r}, {precision!r}")
+    if backend == "jax" and strategy in TF_STRATEGIES:
         raise OptionError(
-            f"--strategy {options.strategy} is a tf.distribute strategy; with KERAS_BACKEND=jax use --strategy data_parallel"
+            f"--strategy {strategy} is a tf.distribute strategy; with KERAS_BACKEND=jax use --strategy data_parallel"
         )
-    if backend != "jax" and options.strategy in JAX_STRATEGIES:
+    if backend != "jax" and strategy in JAX_STRATEGIES:
         raise OptionError(
-            f"--strategy {options.strategy} needs KERAS_BACKEND=jax; with TensorFlow use mirrored or multi_worker"
+            f"--strategy {strategy} needs KERAS_BACKEND=jax; with TensorFlow use mirrored or multi_worker"
         )
-    if options.strategy == "multi_worker":
+    if strategy == "multi_worker":
         check_tf_config()
-    if options.precision == "mixed_bfloat16":
+    if precision == "mixed_bfloat16":
         check_bfloat16_support(backend)
 
 
@@ -183,11 +185,11 @@ def set_precision(precision):
     keras.config.set_dtype_policy(precision)
 
 
-def place(options, backend=None):
-    """Create the strategy `--strategy` names and check the batch splits over its replicas."""
+def place(strategy, batch_size, precision="float32", backend=None):
+    """Create the strategy `strategy` (`--strategy`) names and check that `batch_size` splits over its replicas."""
     backend = backend or keras.backend.backend()
-    check_placement_options(options, backend)
-    if options.strategy == "data_parallel":
+    check_placement(strategy, precision, backend)
+    if strategy == "data_parallel":
         import jax
 
         devices = jax.devices()
@@ -195,28 +197,28 @@ def place(options, backend=None):
         keras.distribution.set_distribution(distribution)
         placement = Placement("data_parallel", len(devices), True, distribution.scope,
                               f"JAX DataParallel over {len(devices)} {devices[0].platform} device(s)")
-    elif options.strategy in TF_STRATEGIES:
+    elif strategy in TF_STRATEGIES:
         import tensorflow as tf
 
-        if options.strategy == "mirrored":
+        if strategy == "mirrored":
             devices = [d.name for d in tf.config.list_logical_devices("GPU")] or [
                 d.name for d in tf.config.list_logical_devices("CPU")
             ]
-            strategy = tf.distribute.MirroredStrategy(devices=devices)
+            tf_strategy = tf.distribute.MirroredStrategy(devices=devices)
             is_chief = True
         else:
-            strategy = tf.distribute.MultiWorkerMirroredStrategy()
-            is_chief = bool(strategy.extended.should_checkpoint)
-        replicas = int(strategy.num_replicas_in_sync)
-        kind = "MirroredStrategy" if options.strategy == "mirrored" else "MultiWorkerMirroredStrategy"
-        placement = Placement(options.strategy, replicas, is_chief, strategy.scope, f"{kind} with {replicas} replica(s)")
+            tf_strategy = tf.distribute.MultiWorkerMirroredStrategy()
+            is_chief = bool(tf_strategy.extended.should_checkpoint)
+        replicas = int(tf_strategy.num_replicas_in_sync)
+        kind = "MirroredStrategy" if strategy == "mirrored" else "MultiWorkerMirroredStrategy"
+        placement = Placement(strategy, replicas, is_chief, tf_strategy.scope, f"{kind} with {replicas} replica(s)")
     else:
         import contextlib
 
         placement = Placement("none", 1, True, contextlib.nullcontext, f"one {trains_on(backend)}")
-    if options.batch_size % placement.replicas:
+    if batch_size % placement.replicas:
         raise OptionError(
-            f"--batch-size {options.batch_size} does not split over {placement.replicas} replicas "
+            f"--batch-size {batch_size} does not split over {placement.replicas} replicas "
             f"({placement.description}); use a multiple of {placement.replicas}"
         )
     return placement

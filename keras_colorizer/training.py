@@ -37,7 +37,7 @@ from keras_colorizer.checkpoint import (
 )
 from keras_colorizer.config import ARCHITECTURE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.errors import UserError
-from keras_colorizer.assemble import build_model
+from keras_colorizer.assemble import build_model, quiet_grappler
 
 
 # Keep decoded photos in memory when they fit in this budget.
@@ -143,7 +143,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         options = adopt_architecture(options)
     options = options.validate()
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
-    placement = distribute.place(options)
+    placement = distribute.place(options.strategy, options.batch_size, options.precision)
     previous_policy = keras.config.dtype_policy()
     distribute.set_precision(options.precision)
     try:
@@ -206,16 +206,17 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
         )
         sigint = signal.getsignal(signal.SIGINT)  # StopOnInterrupt replaces it while fit runs
         try:
-            history = model.fit(
-                train_ds,
-                epochs=options.epochs,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=steps_per_epoch,
-                validation_data=val_ds,
-                callbacks=callbacks + list(extra_callbacks),
-                verbose=verbose,
-                shuffle=False,  # the stream is shuffled by seed, resumably
-            )
+            with quiet_grappler():  # the remapper's spurious error, off for the step only
+                history = model.fit(
+                    train_ds,
+                    epochs=options.epochs,
+                    initial_epoch=initial_epoch,
+                    steps_per_epoch=steps_per_epoch,
+                    validation_data=val_ds,
+                    callbacks=callbacks + list(extra_callbacks),
+                    verbose=verbose,
+                    shuffle=False,  # the stream is shuffled by seed, resumably
+                )
         finally:  # also when fit raises: the caller's Ctrl-C handling comes back
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGINT, sigint)

@@ -194,7 +194,7 @@ def test_one_command_runs_every_step_of_the_flow(trained_run, tmp_path, capsys):
     assert code == 0 and all(f"  {name}" in out for name in ("train", "colorize", "evaluate", "export"))
     code, _, err = call_main("keras_colorizer.cli.main", ["paint"], capsys)
     assert code == 2 and error_lines(err) == [
-        "error: 'paint' is not a command; expected one of train, colorize, evaluate, export (see keras-colorizer --help)"]
+        "error: 'paint' is not a command; expected one of train, colorize, evaluate, export, demo (see keras-colorizer --help)"]
     Image.fromarray(real_crops(1, 64)[0]).save(tmp_path / "a.png")
     code, out, err = call_main("keras_colorizer.cli.main", ["colorize", str(tmp_path / "a.png"), "--model",
                                                            trained_run.run_dir, "--out", str(tmp_path / "c")], capsys)

@@ -266,3 +266,11 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     shown, _, _ = litert_result(page)
     expected = Colorizer.from_tflite(str(tflite)).colorize_file(photo)
     assert np.abs(shown.astype(int) - expected).max() <= 1
+
+
+def test_demo_refuses_a_model_that_is_not_there_in_one_line(tmp_path):
+    from tests.conftest import error_lines, run_cli
+
+    result = run_cli("-m", "keras_colorizer.cli.main", "demo", "--model", str(tmp_path / "no_such_run"), timeout=120)
+    assert result.returncode == 2
+    assert error_lines(result.stderr) == [f"error: {tmp_path / 'no_such_run'}: no such run or checkpoint"]

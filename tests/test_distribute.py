@@ -174,9 +174,9 @@ def test_batch_that_does_not_split_over_the_replicas_exits_2(tmp_path):
 def test_bfloat16_on_a_device_without_it_is_refused(monkeypatch):
     monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "fma"})
     with pytest.raises(OptionError, match="mixed_bfloat16 needs a device with bfloat16 arithmetic"):
-        distribute.check_placement_options(TrainOptions(precision="mixed_bfloat16"), backend="tensorflow")
+        distribute.check_placement("none", "mixed_bfloat16", backend="tensorflow")
     monkeypatch.setattr(distribute, "_cpu_flags", lambda: {"avx2", "avx512_bf16"})
-    distribute.check_placement_options(TrainOptions(precision="mixed_bfloat16"), backend="tensorflow")
+    distribute.check_placement("none", "mixed_bfloat16", backend="tensorflow")
 
 
 def test_float32_on_a_cpu_with_bfloat16_suggests_it(monkeypatch):
@@ -192,6 +192,6 @@ def test_float32_on_a_cpu_with_bfloat16_suggests_it(monkeypatch):
 
 
 def test_one_device_is_named_by_its_kind():
-    placement = distribute.place(TrainOptions(), backend="tensorflow")
+    placement = distribute.place("none", batch_size=4, backend="tensorflow")
     assert placement.description == f"one {distribute.trains_on('tensorflow')}"
     assert placement.description in ("one CPU", "one GPU")

