@@ -3,27 +3,20 @@
 import keras
 
 from keras_colorizer.checkpoint import find_checkpoint, load_generator, read_state
-from keras_colorizer.models.layers import QuantizableInstanceNorm, is_instance_norm
-
-
-def _quantizable(layer):
-    if is_instance_norm(layer):
-        return QuantizableInstanceNorm.from_config(layer.get_config())
-    return layer.__class__.from_config(layer.get_config())
+from keras_colorizer.models.layers import is_instance_norm, quantizable_instance_norm
 
 
 def as_quantizable(generator):
-    """`generator` with instance norm rewritten as `QuantizableInstanceNorm` (same weights, same float output).
+    """`generator` rebuilt, same class and config, with `QuantizableInstanceNorm` for instance norm, and its weights.
 
-    The copy is a functional model; it keeps the generator's `image_size`
-    and `float_stem_layers`.
+    Same float output; every op of its norm layers has an int8 kernel. A
+    generator without instance norm is returned as it is.
     """
     if not any(is_instance_norm(layer) for layer in generator.layers):
         return generator
-    copy = keras.models.clone_model(generator, clone_function=_quantizable)
+    with quantizable_instance_norm():
+        copy = type(generator).from_config(generator.get_config())
     copy.set_weights(generator.get_weights())
-    copy.image_size = generator.image_size
-    copy.float_stem_layers = tuple(generator.float_stem_layers)
     return copy
 
 

@@ -415,7 +415,7 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
 def test_network_size_is_refused_for_a_generator_built_for_one_input_size():
     """`--network-size` rewrites the size the files run the network at; a generator whose inputs were fixed at
     build time (`UNetGenerator(input_size=...)`, an API user's choice) cannot take another."""
-    from export.cli import set_network_size
+    from keras_colorizer.export.cli import set_network_size
     from keras_colorizer.errors import UserError
     from keras_colorizer.models import UNetGenerator
 
@@ -430,6 +430,24 @@ def test_network_size_is_refused_for_a_generator_built_for_one_input_size():
         set_network_size(free, 36)  # not a multiple of the U-Net's 2^3
     set_network_size(free, 96)
     assert (free.image_size, free.trained_image_size) == (96, 64)
+
+
+def test_an_instance_norm_generator_exports_as_its_own_class_and_takes_a_network_size(rng):
+    """The export rebuilds an instance-norm generator with int8-friendly norm layers: the same class, config and
+    output (so the files' metadata name it, and --network-size can check a size against it)."""
+    from keras_colorizer.export.cli import set_network_size
+    from keras_colorizer.export.generator import as_quantizable
+    from keras_colorizer.models import UNetGenerator
+    from keras_colorizer.models.layers import QuantizableInstanceNorm
+
+    trained = UNetGenerator(levels=3, ngf=4, norm="instance", image_size=64)
+    exported = as_quantizable(trained)
+    assert type(exported) is UNetGenerator and exported.get_config() == trained.get_config()
+    assert sum(isinstance(layer, QuantizableInstanceNorm) for layer in exported.layers) == 3
+    l_norm = rng.uniform(-1, 1, (2, 64, 64, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(exported(l_norm)), np.asarray(trained(l_norm)), atol=1e-5)
+    set_network_size(exported, 96)
+    assert (exported.image_size, exported.trained_image_size) == (96, 64)
 
 
 @pytest.mark.parametrize("values,shape,why", [

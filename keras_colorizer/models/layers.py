@@ -1,5 +1,7 @@
 """Building blocks shared by the networks: initialisers, normalization layers, seeds."""
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -60,7 +62,7 @@ def norm_layer(norm, name, synchronized=False, seed=None):
             name=name,
         )
     if norm == "instance":
-        return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+        return _instance_norm_class(groups=-1, epsilon=1e-5, name=name)
     raise ValueError(f"Unknown norm {norm!r}. Expected one of: {', '.join(NORMS)}. Received: norm={norm!r}")
 
 
@@ -77,7 +79,7 @@ class QuantizableInstanceNorm(keras.layers.GroupNormalization):
     which convert to SQUARE and NEG: LiteRT has no int8 kernel for either.
     Here the variance is the mean of the centred values times themselves:
     MEAN, SUB, MUL, RSQRT and ADD only. Same weights, same result in float.
-    The export swaps it in for instance norm (`as_quantizable`).
+    The export builds its generator with it (`quantizable_instance_norm`).
     """
 
     def call(self, inputs):
@@ -85,6 +87,20 @@ class QuantizableInstanceNorm(keras.layers.GroupNormalization):
         centred = inputs - mean
         variance = ops.mean(centred * centred, axis=(1, 2), keepdims=True)
         return centred * (ops.rsqrt(variance + self.epsilon) * self.gamma) + self.beta
+
+
+_instance_norm_class = keras.layers.GroupNormalization
+
+
+@contextlib.contextmanager
+def quantizable_instance_norm():
+    """Inside, generators built with instance norm get `QuantizableInstanceNorm` (same weights, same output)."""
+    global _instance_norm_class
+    previous, _instance_norm_class = _instance_norm_class, QuantizableInstanceNorm
+    try:
+        yield
+    finally:
+        _instance_norm_class = previous
 
 
 def is_instance_norm(layer):
