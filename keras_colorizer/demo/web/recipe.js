@@ -48,14 +48,17 @@ function fInverse(f) {
   return cube * cube * cube - DELTA ** 3 + 3 * DELTA ** 2 * (Math.min(f, DELTA) - 4 / 29);
 }
 
+// Each 8-bit value's linear light, computed once.
+const LINEAR_OF_BYTE = Float64Array.from({ length: 256 }, (_, v) => srgbToLinear(v / 255));
+
 /** CIELAB L in [0, 100] of every pixel of RGBA bytes: Float32Array(width * height). */
 export function lightnessOf(rgba, width, height) {
   const out = new Float32Array(width * height);
   for (let p = 0; p < out.length; p++) {
     const y =
-      0.212671 * srgbToLinear(rgba[4 * p] / 255) +
-      0.71516 * srgbToLinear(rgba[4 * p + 1] / 255) +
-      0.072169 * srgbToLinear(rgba[4 * p + 2] / 255);
+      0.212671 * LINEAR_OF_BYTE[rgba[4 * p]] +
+      0.71516 * LINEAR_OF_BYTE[rgba[4 * p + 1]] +
+      0.072169 * LINEAR_OF_BYTE[rgba[4 * p + 2]];
     const f = y > 0.008856 ? Math.cbrt(y) : 7.787 * y + 16 / 116;
     out[p] = 116 * f - 16;
   }
@@ -134,18 +137,17 @@ export function renderColour(lightness, width, height, abSmall, size, saturation
   const xs = bilinearTaps(size, width);
   const ys = bilinearTaps(size, height);
   const scale = AB_SCALE * saturation;
-  const ab = [0, 0];
+  const sample = (i00, i01, i10, i11, fx, fy) =>
+    ((abSmall[i00] * (1 - fx) + abSmall[i01] * fx) * (1 - fy) + (abSmall[i10] * (1 - fx) + abSmall[i11] * fx) * fy) * scale;
   for (let y = 0; y < height; y++) {
     const [y0, y1, fy] = ys[y];
     for (let x = 0; x < width; x++) {
       const [x0, x1, fx] = xs[x];
-      for (let c = 0; c < 2; c++) {
-        const top = abSmall[(y0 * size + x0) * 2 + c] * (1 - fx) + abSmall[(y0 * size + x1) * 2 + c] * fx;
-        const bottom = abSmall[(y1 * size + x0) * 2 + c] * (1 - fx) + abSmall[(y1 * size + x1) * 2 + c] * fx;
-        ab[c] = (top * (1 - fy) + bottom * fy) * scale;
-      }
+      const i00 = (y0 * size + x0) * 2, i01 = (y0 * size + x1) * 2, i10 = (y1 * size + x0) * 2, i11 = (y1 * size + x1) * 2;
+      const a = sample(i00, i01, i10, i11, fx, fy);
+      const b = sample(i00 + 1, i01 + 1, i10 + 1, i11 + 1, fx, fy);
       const p = y * width + x;
-      labToRgbInGamut(lightness[p], ab[0], ab[1], out, 4 * p);
+      labToRgbInGamut(lightness[p], a, b, out, 4 * p);
       out[4 * p + 3] = alpha ? alpha[4 * p + 3] : 255;
     }
   }
@@ -158,11 +160,13 @@ function labToRgbInGamut(l, a, b, out, offset) {
   const x = fInverse(a / 500 + fy);
   const luminanceRaw = fInverse(fy);
   const z = fInverse(Math.max(fy - b / 200, 0));
-  const m = RGB_FROM_XYZ_WHITE;
+  const [r, g, b2] = RGB_FROM_XYZ_WHITE;
   const luminance = Math.min(Math.max(luminanceRaw, 0), 1);
-  const chroma = [0, 1, 2].map((i) => m[i][0] * x + m[i][1] * luminanceRaw + m[i][2] * z - luminance);
-  const above = Math.max(chroma[0], chroma[1], chroma[2]);
-  const below = -Math.min(chroma[0], chroma[1], chroma[2]);
+  const red = r[0] * x + r[1] * luminanceRaw + r[2] * z - luminance;
+  const green = g[0] * x + g[1] * luminanceRaw + g[2] * z - luminance;
+  const blue = b2[0] * x + b2[1] * luminanceRaw + b2[2] * z - luminance;
+  const above = Math.max(red, green, blue);
+  const below = -Math.min(red, green, blue);
   const roomAbove = 1 - luminance;
   const roomBelow = luminance;
   const tiny = 1e-12;
@@ -170,8 +174,11 @@ function labToRgbInGamut(l, a, b, out, offset) {
     roomAbove / Math.max(above, roomAbove, tiny),
     roomBelow / Math.max(below, roomBelow, tiny),
   );
-  for (let i = 0; i < 3; i++) {
-    const srgb = linearToSrgb(luminance + weight * chroma[i]);
-    out[offset + i] = Math.round(Math.min(Math.max(srgb, 0), 1) * 255);
-  }
+  out[offset] = toByte(luminance + weight * red);
+  out[offset + 1] = toByte(luminance + weight * green);
+  out[offset + 2] = toByte(luminance + weight * blue);
+}
+
+function toByte(linear) {
+  return Math.round(Math.min(Math.max(linearToSrgb(linear), 0), 1) * 255);
 }
