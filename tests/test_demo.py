@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, export_float32_report
+from tests.conftest import REPO
 
 PHOTO = "kodim03.png"  # 768 x 512, a real photo
 SCREENSHOTS = os.environ.get("KERAS_COLORIZER_SCREENSHOTS")  # keep the screenshots there (the README's picture)
@@ -217,7 +217,8 @@ def litert_result(page):
 def test_litert_page_matches_python_litert(server, page, photo, tmp_path, trained_run):
     """The phone model in the page (LiteRT.js, WebAssembly) against Python's LiteRT on the same file and photo.
 
-    A float32 file agrees within one 8-bit level everywhere. The int8 file
+    A float32 file, and an int8 file with no float layer (`int8_web`), agree within one 8-bit level
+    everywhere, the latter's network to the bit. The phone's int8 file
     (the shipped one) runs the same recipe around the network (within one
     level, given the same a, b), but its network does not always give the
     same a, b for the same input: its first layers compute in float, in
@@ -254,18 +255,27 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     assert float(page.evaluate("document.body.dataset.totalMs")) > 0
     assert re.search(r"768 x 512 in \d+ ms \(network \d+ ms\)", page.inner_text("#status"))
 
-    # A float32 file chosen on the page (a tiny trained model, exported here): within one level everywhere.
-    export_float32_report(trained_run.run_dir, tmp_path / "export")
-    [tflite] = (tmp_path / "export" / "tflite").glob("*float32.tflite")
-    page.set_input_files("#model", str(tflite))
-    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
-    page.evaluate("document.body.dataset.done = '0'")
-    again = tmp_path / "again.png"  # another file: choosing the same one again is no change to the page
-    shutil.copy(photo, again)
-    page.set_input_files("#photo", str(again))
-    shown, _, _ = litert_result(page)
-    expected = Colorizer.from_tflite(str(tflite)).colorize_file(photo)
-    assert np.abs(shown.astype(int) - expected).max() <= 1
+    # Files chosen on the page, of a tiny trained model exported here: float32, and int8 with no float layer
+    # (`--variants int8_web`), whose network gives Python's output to the bit.
+    from keras_colorizer.export.cli import main as export
+
+    assert export([trained_run.run_dir, "--out", str(tmp_path / "export"), "--formats", "tflite",
+                   "--variants", "float32,int8_web", "--size", "64"]) == 0
+    for variant in ("float32", "int8_web"):
+        tflite = tmp_path / "export" / "tflite" / f"colorizer_{variant}.tflite"
+        page.set_input_files("#model", str(tflite))
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        page.evaluate("document.body.dataset.done = '0'")
+        again = tmp_path / f"{variant}.png"  # another file: choosing the same one again is no change to the page
+        shutil.copy(photo, again)
+        page.set_input_files("#photo", str(again))
+        shown, network_input, ab = litert_result(page)
+        python = Colorizer.from_tflite(str(tflite))
+        assert np.abs(shown.astype(int) - python.colorize_file(photo)).max() <= 1, variant
+        if variant == "int8_web":
+            size = python.image_size
+            same_input = python.predict_ab(network_input.reshape(1, size, size, 1))
+            np.testing.assert_array_equal(ab.reshape(1, size, size, 2), ops.convert_to_numpy(same_input))
 
 
 def test_demo_refuses_a_model_that_is_not_there_in_one_line(tmp_path):
