@@ -2,7 +2,7 @@
 
 usage: python bench/against_gray.py EVAL_DIR [EVAL_DIR ...] [--plot PNG] [--label NAME ...]
 
-Each EVAL_DIR is a folder `python -m keras_colorizer.evaluate` wrote (its
+Each EVAL_DIR is a folder `keras-colorizer evaluate` wrote (its
 scores.csv). Gray's CIEDE2000 on a photo is how far its colours are from
 neutral, so it sorts the photos from nearly neutral (a metal object on a
 white ground) to vivid. For each band the report gives the photos, the
@@ -27,7 +27,7 @@ def read_scores(folder):
     """(gray's CIEDE2000, the model's) per scored photo of one evaluation folder, as two arrays."""
     path = os.path.join(folder, "scores.csv")
     if not os.path.isfile(path):
-        raise SystemExit(f"error: {path}: no such file; expected a folder python -m keras_colorizer.evaluate wrote")
+        raise SystemExit(f"error: {path}: no such file; expected a folder keras-colorizer evaluate wrote")
     with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["ciede2000"] not in ("", "nan") and r["gray_ciede2000"] not in ("", "nan")]
     gray = np.array([float(r["gray_ciede2000"]) for r in rows])

@@ -29,9 +29,9 @@ from keras_colorizer.export.report import litert_latency_ms
 
 
 def make_checkpoint(generator, size, folder):
-    from keras_colorizer.checkpoint import save_checkpoint
-    from keras_colorizer.config import TrainOptions
-    from keras_colorizer.assemble import build_model
+    from keras_colorizer.run.checkpoint import save_checkpoint
+    from keras_colorizer.run.options import TrainOptions
+    from keras_colorizer.run.assemble import build_model
 
     options = TrainOptions(generator=generator, image_size=size, ngf=64, ndf=64, batch_size=1, epochs=1, steps_per_epoch=1)
     model = build_model(options, "rgb", steps_per_epoch=1)

@@ -7,7 +7,7 @@ input channels * output channels operations (a transposed convolution's,
 with its input positions), its input gradient and its weight gradient as
 much again each.
 
-One training step (`keras_colorizer.steps`) runs
+One training step (`keras_colorizer.gan.steps`) runs
 - the generator forward, then its input and weight gradients: 3 G, less the
   first layer's input gradient (the L channel needs none);
 - the discriminator forward on the real and on the generated pair, with

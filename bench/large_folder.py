@@ -37,8 +37,8 @@ def pipeline_rate(source, size, batch, batches):
 
 
 def step_rate(source, size, batch, steps):
-    from keras_colorizer.assemble import build_model
-    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.run.assemble import build_model
+    from keras_colorizer.run.options import TrainOptions
 
     options = TrainOptions(image_size=size, batch_size=batch).validate()
     model = build_model(options, source.encoding, steps_per_epoch=1000)

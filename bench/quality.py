@@ -29,7 +29,7 @@ from typing import Optional
 
 from common import SHARED, report
 
-from keras_colorizer.config import TrainOptions
+from keras_colorizer.run.options import TrainOptions
 
 
 def parse_set(values):
@@ -66,7 +66,7 @@ def main():
     args.eval = args.eval or [str(SHARED / "data" / "dev" / name) for name in ("kodak24", "imagenet500")]
 
     from keras_colorizer.evaluate import evaluate
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     values = dict(
         data=args.train, out=args.out, ngf=64, ndf=64, batch_size=4,

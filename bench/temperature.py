@@ -27,7 +27,7 @@ def main():
 
     from quality import brief
 
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.evaluate import evaluate
     from keras_colorizer.inference import Colorizer
 

@@ -25,7 +25,7 @@ def keras_timings(args):
     import tensorflow as tf
 
     from keras_colorizer.models import PatchGANDiscriminator, build_generator
-    from keras_colorizer.pix2pix import Pix2Pix
+    from keras_colorizer.gan.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)
     settings = {"decoder_filters": tuple(int(w) for w in args.decoder_filters.split(","))} if args.decoder_filters else {}

@@ -5,7 +5,7 @@ usage: python bench/train_throughput.py [--backend tensorflow|jax] [--generator 
            [--jit-compile | --no-jit-compile] [--steps-per-execution 1]
            [--steps 10] [--warmup 3] [--logical-cpus N] [--peak] [--no-reference]
 
-Builds the models as `train.py` does (`keras_colorizer.assemble.build_model`,
+Builds the models as `train.py` does (`keras_colorizer.run.assemble.build_model`,
 under the strategy's scope and the precision policy) and runs `model.fit` on
 uint8 images held in memory, so the figure is the training step itself: Lab
 conversion, discriminator update, generator update. Steps are timed by a
@@ -103,9 +103,9 @@ def keras_throughput(args):
 
     from flops import train_step_flops
     from hardware import GpuUtilization, matmul_peak_tflops
-    from keras_colorizer import distribute
-    from keras_colorizer.assemble import build_model, resolve_jit_compile
-    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.run import distribute
+    from keras_colorizer.run.assemble import build_model, resolve_jit_compile
+    from keras_colorizer.run.options import TrainOptions
 
     strategy = args.strategy or "none"
     options = TrainOptions(

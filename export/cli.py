@@ -12,7 +12,7 @@ from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet
 FORMATS = ("saved_model", "tflite")
 def model_name(value):
     """TF Serving finds a model at <base>/<name>/<version>/: the name is one short path segment."""
-    from keras_colorizer.config import check_name
+    from keras_colorizer.run.options import check_name
 
     try:
         return check_name(value, "--model-name")

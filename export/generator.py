@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_colorizer.checkpoint import find_checkpoint, load_generator, read_state
+from keras_colorizer.run.checkpoint import find_checkpoint, load_generator, read_state
 from keras_colorizer.models.layers import is_instance_norm, quantizable_instance_norm
 
 

@@ -14,7 +14,7 @@ that wants the same sets it before it imports TensorFlow.
 """
 
 from keras_colorizer import models  # noqa: F401 - registers the model classes with Keras
-from keras_colorizer import pix2pix  # noqa: F401 - registers Pix2Pix
+from keras_colorizer.gan import pix2pix  # noqa: F401 - registers Pix2Pix
 from keras_colorizer.inference import Colorizer
 from keras_colorizer.presets import list_presets
 

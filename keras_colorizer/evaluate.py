@@ -7,7 +7,7 @@ a training run or checkpoint, an exported SavedModel or a `.tflite` file:
 all three go through `Colorizer.load` and the same colorization recipe.
 Per-photo rows are written to `scores.csv` as they come, so a failure late
 in a long folder loses nothing scored before it. The command line is
-`keras_colorizer.cli.evaluate` (`python -m keras_colorizer.evaluate`).
+`keras_colorizer.cli.evaluate` (`keras-colorizer evaluate`).
 """
 
 import csv
@@ -135,10 +135,3 @@ def summary_table(summary):
     ]
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    import sys
-
-    from keras_colorizer.cli.evaluate import main
-
-    sys.exit(main())

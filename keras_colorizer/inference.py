@@ -12,7 +12,7 @@ import numpy as np
 from keras import ops
 
 from keras_colorizer import color, signatures
-from keras_colorizer.checkpoint import find_checkpoint, load_generator
+from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
 from keras_colorizer.data.images import read_image
 from keras_colorizer.errors import UserError, first_line
 

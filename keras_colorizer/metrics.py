@@ -81,25 +81,3 @@ def score(original, colorized):
         "cf_original": cf_original,
         "dcf": cf - cf_original,
     }
-
-
-def warping_error(previous_ab, current_ab, backward_flow, visible):
-    """Flicker between two frames: mean |a, b - the previous a, b carried along the motion|, CIELAB units.
-
-    Args:
-        previous_ab, current_ab: a, b of consecutive frames, float (H, W, 2).
-        backward_flow: flow from the current frame to the previous one,
-            (H, W, 2) pixels (`keras_colorizer.video.flow`).
-        visible: bool (H, W), the pixels the flow says both frames show;
-            only these count. NaN when there are none (a cut).
-
-    A video whose colour stays on its objects scores near the true colour
-    video's own error (interpolation, noise); colour that flickers scores high.
-    """
-    from keras_colorizer.video.flow import warp
-
-    if not np.any(visible):
-        return float("nan")
-    warped = warp(np.asarray(previous_ab, np.float32), backward_flow)
-    difference = np.abs(np.asarray(current_ab, np.float32) - warped)
-    return float(difference[visible].mean())

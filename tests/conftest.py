@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def tiny_options(tmp_path, **overrides):
     """A 3-level U-Net with 8 filters on 64x64 crops: trains in seconds."""
-    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.run.options import TrainOptions
 
     values = dict(
         out=str(tmp_path / "runs"), generator="unet_128", levels=3, ngf=8, ndf=8, n_layers=2, image_size=64,
@@ -167,7 +167,7 @@ def write_photo_folder(root):
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """A tiny run trained for two steps on the built-in photos (session-wide)."""
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     tmp = tmp_path_factory.mktemp("trained")
     result = train(tiny_options(tmp, name="tiny"), verbose=0)

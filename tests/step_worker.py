@@ -32,8 +32,8 @@ def step(init, out, lr):
     import tensorflow as tf
 
     import keras_colorizer  # noqa: F401 - registers the model classes
-    from keras_colorizer.assemble import paper_adam
-    from keras_colorizer.pix2pix import Pix2Pix
+    from keras_colorizer.run.assemble import paper_adam
+    from keras_colorizer.gan.pix2pix import Pix2Pix
 
     generator = keras.saving.load_model(os.path.join(init, "generator.keras"))
     discriminator = keras.saving.load_model(os.path.join(init, "discriminator.keras"))

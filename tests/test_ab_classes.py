@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_colorizer import ab_classes, color, rebalance
+from keras_colorizer import color
+from keras_colorizer.models import ab_classes
+from keras_colorizer.gan import rebalance
 from tests.conftest import real_crops, tiny_options
 
 
@@ -68,9 +70,9 @@ def trained_classifier():
     """
     import tensorflow as tf
 
-    from keras_colorizer.assemble import paper_adam
+    from keras_colorizer.run.assemble import paper_adam
     from keras_colorizer.models import PatchGANDiscriminator, build_generator
-    from keras_colorizer.pix2pix import Pix2Pix
+    from keras_colorizer.gan.pix2pix import Pix2Pix
 
     generator = build_generator("efficientnet_lite0_unet", ab_head="classes", image_size=64, seed=0,
                                 decoder_filters=(32, 32, 16, 16))
@@ -126,7 +128,7 @@ def test_a_classifying_generator_exports_to_int8_with_builtin_ops_in_agreement(t
 
 
 def test_ab_head_reaches_the_generator_from_the_training_options(tmp_path):
-    from keras_colorizer.assemble import build_networks
+    from keras_colorizer.run.assemble import build_networks
 
     options = tiny_options(tmp_path, generator="efficientnet_lite0_unet", ab_head="classes").validate()
     generator, _ = build_networks(options)

@@ -56,7 +56,7 @@ def test_a_weights_file_rewritten_on_disk_is_read_again(tmp_path):
 def test_a_keras_applications_generator_trains_a_step_and_exports(tmp_path):
     """The whole path, once (MobileNetV3-Small, the cheapest): train from the weights file, export, agree."""
     from keras_colorizer.export.cli import main as export
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     backbone = "mobilenet_v3_small"
     weights, first = _weights_file(backbone, tmp_path)

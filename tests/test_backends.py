@@ -18,7 +18,7 @@ FAMILIES = ("unet", "classes", "frozen")
 def _write_case(folder, family):
     """The networks, the batch and the loss settings of one case, as the step worker reads them."""
     import keras_colorizer  # noqa: F401
-    from keras_colorizer.assemble import freeze_encoder
+    from keras_colorizer.run.assemble import freeze_encoder
     from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator, build_generator
 
     folder.mkdir()

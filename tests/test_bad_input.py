@@ -169,7 +169,7 @@ def test_malformed_requests_fail_with_invalid_argument_and_a_message(serving, si
 
 
 def test_a_run_saved_with_a_removed_option_loads_when_it_was_off_and_is_refused_by_name_when_on():
-    from keras_colorizer.config import OptionError, TrainOptions
+    from keras_colorizer.run.options import OptionError, TrainOptions
 
     values = TrainOptions().to_dict()
     as_saved_before = {**values, "grain": 0.0, "flicker": 0.0, "freeze_encoder_epochs": 0}  # every run saved them

@@ -207,7 +207,7 @@ def test_train_help_groups_every_option_once_with_the_research_ones_apart():
     import dataclasses
 
     from keras_colorizer.cli.train import OPTION_GROUPS, build_parser
-    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.run.options import TrainOptions
 
     grouped = [name for _, names in OPTION_GROUPS for name in names]
     assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(TrainOptions))  # each once, none left out

@@ -22,7 +22,7 @@ def test_adam_slots_are_the_moments_keras_updates():
 def test_keras_still_calls_the_symbolic_build_hook_pix2pix_overrides():
     from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
 
-    from keras_colorizer.pix2pix import Pix2Pix
+    from keras_colorizer.gan.pix2pix import Pix2Pix
 
     assert hasattr(TensorFlowTrainer, compat.KERAS_SYMBOLIC_BUILD_HOOK)
     assert compat.KERAS_SYMBOLIC_BUILD_HOOK in inspect.getsource(TensorFlowTrainer.fit)

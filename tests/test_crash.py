@@ -1,6 +1,6 @@
 """kill -9 at chosen moments of training and export: the old files or the new ones survive, never half of one.
 
-Each process is stopped by `KERAS_COLORIZER_KILL_AT` (`keras_colorizer.crashpoints`),
+Each process is stopped by `KERAS_COLORIZER_KILL_AT` (`keras_colorizer.run.crashpoints`),
 which sends SIGKILL at a named point: during a checkpoint write, during
 pruning, between the history row and its checkpoint, during the export swap.
 """

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from keras_colorizer import distribute
-from keras_colorizer.config import OptionError, TrainOptions
+from keras_colorizer.run import distribute
+from keras_colorizer.run.options import OptionError, TrainOptions
 from tests.conftest import REPO, call_main, error_lines, indexed_weights
 
 # BatchNorm and no dropout: dropout draws its masks per replica, so only the
@@ -74,7 +74,7 @@ def test_mirrored_on_two_cpu_replicas_updates_like_one_device(mirrored_and_singl
 
 def _initial_weights(options):
     """{(network, index): array} of the kernels a run of `options` starts from."""
-    from keras_colorizer.assemble import build_networks
+    from keras_colorizer.run.assemble import build_networks
 
     generator, discriminator = build_networks(options)
     values = {}
@@ -86,8 +86,8 @@ def _initial_weights(options):
 
 
 def test_checkpoint_written_under_a_strategy_restores_without_one(mirrored_and_single):
-    from keras_colorizer.checkpoint import restore_checkpoint
-    from keras_colorizer.assemble import build_model
+    from keras_colorizer.run.checkpoint import restore_checkpoint
+    from keras_colorizer.run.assemble import build_model
 
     mirrored, _ = mirrored_and_single["mirrored"]
     checkpoint = str(mirrored["checkpoint"])

@@ -36,7 +36,7 @@ def _evaluate(model, data, out, capsys=None):
     if capsys is not None:
         code, stdout, err = call_main("keras_colorizer.cli.evaluate", argv, capsys)
     else:
-        result = run_cli("-m", "keras_colorizer.evaluate", *argv)
+        result = run_cli("-m", "keras_colorizer.cli.evaluate", *argv)
         code, stdout, err = result.returncode, result.stdout, result.stderr
     assert code == 0, err[-3000:]
     return json.loads((out / "summary.json").read_text()), stdout
@@ -52,7 +52,7 @@ def test_evaluate_scores_a_checkpoint_a_saved_model_and_a_tflite_file_alike(trai
     summaries = {}
     for kind, model in models.items():
         out = tmp_path / kind
-        # One format as a real `python -m keras_colorizer.evaluate` process; the others in this process (no
+        # One format as a real `python -m keras_colorizer.cli.evaluate` process; the others in this process (no
         # second TensorFlow start-up: about 10 s each on CI's cores).
         summary, stdout = _evaluate(model, photo_folder, out, capsys=None if kind == "tflite" else capsys)
         summaries[kind] = summary

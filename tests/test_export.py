@@ -262,7 +262,7 @@ def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained
 def _broken_copy(run_dir, tmp_path, breakage):
     import shutil
 
-    from keras_colorizer.checkpoint import find_checkpoint
+    from keras_colorizer.run.checkpoint import find_checkpoint
 
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)
@@ -290,7 +290,7 @@ def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trai
 
 def _as_legacy_checkpoint(ckpt):
     """A checkpoint as versions before generator.keras wrote it: weights only, the architecture in the options."""
-    from keras_colorizer.checkpoint import load_generator
+    from keras_colorizer.run.checkpoint import load_generator
 
     generator = load_generator(ckpt)
     generator.save_weights(os.path.join(ckpt, "generator.weights.h5"))
@@ -373,14 +373,14 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
     import keras
     from ai_edge_litert.interpreter import Interpreter
 
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.compat import litert_op_names  # noqa: F401 - the op list below reads the same private API
     from keras_colorizer.export.generator import load_float32_generator
     from keras_colorizer.export.graphs import to_gray
     from keras_colorizer.export.report import keras_reference, run_tflite, score
     from keras_colorizer.export.tflite import convert_variants
     from keras_colorizer.models import QuantizableInstanceNorm
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
     from tests.conftest import tiny_options
 
     run = train(tiny_options(tmp_path, name="instance", norm="instance"), verbose=0)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_colorizer.config import TrainOptions
+from keras_colorizer.run.options import TrainOptions
 from keras_colorizer.data import (
     BuiltinPhotos,
     DataError,
@@ -82,7 +82,7 @@ def test_a_large_folder_of_only_broken_files_is_one_clear_error(tmp_path):
 
 
 def test_training_goes_on_past_a_corrupt_photo_in_a_large_folder(tmp_path, monkeypatch, caplog):
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     names = write_small_photos(tmp_path / "photos", 60, size=80, corrupt={5, 40})
     monkeypatch.setattr(folder_module, "CHECK_ON_OPEN_LIMIT", 50)

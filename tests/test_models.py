@@ -64,7 +64,7 @@ def test_size_rule_rejects_sizes_that_do_not_divide():
 
 
 def test_each_family_has_its_own_default_training_size_and_a_run_records_it():
-    from keras_colorizer.config import TrainOptions
+    from keras_colorizer.run.options import TrainOptions
 
     assert default_image_size("efficientnet_lite0_unet") == 224  # ImageNet's scale
     assert default_image_size("unet_128") == 128 and default_image_size("unet_256") == 256

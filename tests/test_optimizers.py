@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_colorizer.optimizers import FusedAdam
-from keras_colorizer.schedules import ConstantThenLinearDecay
+from keras_colorizer.gan.optimizers import FusedAdam
+from keras_colorizer.gan.schedules import ConstantThenLinearDecay
 
 
 def test_fused_adam_follows_keras_adam_step_for_step():

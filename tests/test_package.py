@@ -38,10 +38,10 @@ backend = matplotlib.rcParams._get("backend")
 random.seed(11); np.random.seed(11)
 expected = (random.random(), float(np.random.rand()))
 random.seed(11); np.random.seed(11)
-import keras_colorizer, keras_colorizer.plots, keras_colorizer.training, keras_colorizer.evaluate
-import keras_colorizer.callbacks, keras_colorizer.inference
-from keras_colorizer.assemble import build_model
-from keras_colorizer.config import TrainOptions
+import keras_colorizer, keras_colorizer.plots, keras_colorizer.run.training, keras_colorizer.evaluate
+import keras_colorizer.run.callbacks, keras_colorizer.inference
+from keras_colorizer.run.assemble import build_model
+from keras_colorizer.run.options import TrainOptions
 build_model(TrainOptions(generator="unet_128", levels=3, ngf=4, ndf=4, image_size=64), "rgb", steps_per_epoch=2)
 got = (random.random(), float(np.random.rand()))
 assert got == expected, (got, expected)

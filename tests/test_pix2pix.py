@@ -8,14 +8,14 @@ import tensorflow as tf
 from keras import ops
 
 from keras_colorizer import color
-from keras_colorizer.checkpoint import CheckpointError, find_checkpoint, read_state
+from keras_colorizer.run.checkpoint import CheckpointError, find_checkpoint, read_state
 from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
-from keras_colorizer.losses import gan_loss
+from keras_colorizer.gan.losses import gan_loss
 from keras_colorizer.metrics import psnr
-from keras_colorizer.pix2pix import Pix2Pix
-from keras_colorizer.schedules import ConstantThenLinearDecay
-from keras_colorizer.assemble import build_model
-from keras_colorizer.training import train
+from keras_colorizer.gan.pix2pix import Pix2Pix
+from keras_colorizer.gan.schedules import ConstantThenLinearDecay
+from keras_colorizer.run.assemble import build_model
+from keras_colorizer.run.training import train
 from tests.conftest import tiny_options
 from tests.conftest import real_crops
 
@@ -88,7 +88,7 @@ def _weights(model):
 
 
 def _restore_model(options, run_dir):
-    from keras_colorizer.checkpoint import restore_checkpoint
+    from keras_colorizer.run.checkpoint import restore_checkpoint
 
     model = build_model(options, "rgb", options.steps_per_epoch)
     restore_checkpoint(model, find_checkpoint(run_dir))
@@ -153,7 +153,7 @@ def test_a_save_that_dies_halfway_leaves_the_good_checkpoint(tmp_path, trained_r
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path, trained_run):
-    from keras_colorizer.checkpoint import restore_checkpoint
+    from keras_colorizer.run.checkpoint import restore_checkpoint
 
     model = Pix2Pix(UNetGenerator(levels=4, ngf=8), PatchGANDiscriminator(n_layers=2, ndf=8))
     model.compile(g_optimizer=keras.optimizers.Adam(), d_optimizer=keras.optimizers.Adam())

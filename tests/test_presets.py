@@ -143,8 +143,8 @@ def test_export_takes_a_preset_name(tmp_path, preset, photo):
 def test_init_from_starts_at_the_preset_and_resumes_like_any_run(tmp_path):
     import keras
 
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator
-    from keras_colorizer.training import train
+    from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.run.training import train
 
     class FirstWeights(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

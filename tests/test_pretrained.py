@@ -132,9 +132,9 @@ def test_a_short_training_on_real_crops_lowers_l1_by_a_third():
     from keras import ops
 
     from keras_colorizer import color
-    from keras_colorizer.assemble import paper_adam
+    from keras_colorizer.run.assemble import paper_adam
     from keras_colorizer.models import PatchGANDiscriminator
-    from keras_colorizer.pix2pix import Pix2Pix
+    from keras_colorizer.gan.pix2pix import Pix2Pix
 
     crops = real_crops(4, 64)
     generator = build_generator("efficientnet_lite0_unet", image_size=64, seed=0, decoder_filters=(32, 32, 16, 16))
@@ -154,7 +154,7 @@ def test_a_short_training_on_real_crops_lowers_l1_by_a_third():
 
 @pytest.fixture(scope="module")
 def lite0_run(tmp_path_factory):
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     tmp = tmp_path_factory.mktemp("lite0")
     # A slimmer decoder than the default (the phone option, --decoder-filters): the other Lite0 tests train the default.
@@ -167,8 +167,8 @@ def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_
     """`--encoder-lr-scale 0` (the default) makes the encoder non-trainable: no gradient is computed for it,
     and the saved generator loads with it non-trainable. Resumed from its first epoch's checkpoint, the run
     ends where it ended straight through."""
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator
-    from keras_colorizer.training import train
+    from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.run.training import train
 
     trained = lite0_run.model.generator
     imagenet = build_generator("efficientnet_lite0_unet", decoder_filters=(32, 24, 16, 8), seed=0)  # as trained, untrained

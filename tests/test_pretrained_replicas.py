@@ -15,8 +15,8 @@ def test_lite0_encoder_learns_slowly_resumes_exactly_and_trains_alike_on_two_rep
     CPU replicas (mirrored) in a process of its own. The encoder's tenth of the learning rate,
     resume equivalence and a strategy for the pretrained family. (JAX: tests/test_backends.py makes the
     TensorFlow and the JAX step agree on a Lite0 generator.)"""
-    from keras_colorizer.checkpoint import find_checkpoint, load_generator
-    from keras_colorizer.training import train
+    from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
+    from keras_colorizer.run.training import train
     from tests.test_distribute import finish, start_worker
 
     options = dict(generator="efficientnet_lite0_unet", jitter=False, dropout=0.0, batch_size=4, epochs=2,

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from keras_colorizer import color, rebalance
-from keras_colorizer.losses import l1_loss
+from keras_colorizer import color
+from keras_colorizer.gan import rebalance
+from keras_colorizer.gan.losses import l1_loss
 from tests.conftest import real_crops, tiny_options
 
 B = rebalance.BINS_PER_AXIS
@@ -81,7 +82,7 @@ def test_weighted_l1_is_l1_with_equal_weights_and_charges_a_rare_colour_more():
 
 
 def test_a_rebalanced_run_announces_its_weights_and_its_step_uses_them(tmp_path, capsys):
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     result = train(tiny_options(tmp_path, rebalance=0.5, steps_per_epoch=1), verbose=0)
     assert "Colour rebalancing: L1 weights" in capsys.readouterr().out

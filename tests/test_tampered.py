@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from keras_colorizer.config import TrainOptions
+from keras_colorizer.run.options import TrainOptions
 from tests.conftest import call_main, error_lines, tiny_options
 
 TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64",
@@ -45,7 +45,7 @@ TAMPERED = [
 
 @pytest.fixture(scope="module")
 def two_step_run(tmp_path_factory):
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     tmp = tmp_path_factory.mktemp("tampered")
     return train(tiny_options(tmp, name="base", epochs=2, steps_per_epoch=1), max_steps=1, verbose=0)
@@ -140,7 +140,7 @@ def fill(folder):
 
 
 def test_training_into_a_full_disk_says_so_and_keeps_the_last_checkpoint(small_disk, capsys):
-    from keras_colorizer.checkpoint import load_generator
+    from keras_colorizer.run.checkpoint import load_generator
 
     out = small_disk / "runs"
     args = ["--out", str(out), "--name", "full", *TINY[:-6], "--batch-size", "2", "--samples", "1",
@@ -183,7 +183,7 @@ def test_the_ctrl_c_handler_is_restored_when_fit_raises(tmp_path):
 
     import keras
 
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     class Boom(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
-from keras_colorizer.pix2pix import Pix2Pix
+from keras_colorizer.gan.pix2pix import Pix2Pix
 from tests.conftest import real_crops
 
 

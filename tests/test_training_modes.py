@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_colorizer.training import train
+from keras_colorizer.run.training import train
 from tests.conftest import export_float32_report, tiny_options
 
 
@@ -45,8 +45,8 @@ def test_xla_with_several_steps_per_execution_counts_every_step(tmp_path):
 
 
 def test_mixed_bfloat16_trains_without_loss_scaling(tmp_path):
-    from keras_colorizer import distribute
-    from keras_colorizer.config import OptionError, TrainOptions
+    from keras_colorizer.run import distribute
+    from keras_colorizer.run.options import OptionError, TrainOptions
 
     try:
         distribute.check_bfloat16_support("tensorflow")

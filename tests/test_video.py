@@ -158,7 +158,7 @@ def test_old_film_brightness_flicker_keeps_the_motion_trusted():
 
 
 def test_flicker_metric_is_zero_for_colour_that_moves_with_the_picture_and_grows_with_noise():
-    from keras_colorizer.metrics import warping_error
+    from keras_colorizer.video.evaluate import warping_error
     from keras_colorizer.video.flow import FlowEstimator, gray_uint8
     from tools.clips import frames_of
 

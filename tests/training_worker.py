@@ -57,8 +57,8 @@ def run(job):
     import keras
     import numpy as np
 
-    from keras_colorizer.config import TrainOptions
-    from keras_colorizer.training import train
+    from keras_colorizer.run.options import TrainOptions
+    from keras_colorizer.run.training import train
 
     if job.get("resume"):
         result = train(resume=job["resume"], max_steps=job.get("max_steps"), verbose=0)

@@ -27,7 +27,7 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from keras_colorizer.checkpoint import GENERATOR_FILE, STATE_FILE, find_checkpoint, read_state  # noqa: E402
+from keras_colorizer.run.checkpoint import GENERATOR_FILE, STATE_FILE, find_checkpoint, read_state  # noqa: E402
 from keras_colorizer.atomic import write_json  # noqa: E402
 from keras_colorizer.presets import PRESET_FILE, PRESETS_DIR  # noqa: E402
 

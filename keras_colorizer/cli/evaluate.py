@@ -1,4 +1,4 @@
-"""`python -m keras_colorizer.evaluate --model M --data DIR_OR_VIDEO --out DIR`: score a colorizer against colour photos or a colour video."""
+"""`keras-colorizer evaluate --model M --data DIR_OR_VIDEO --out DIR`: score a colorizer against colour photos or a colour video."""
 
 import os
 import sys
@@ -8,7 +8,7 @@ from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet
 
 def build_parser():
     parser = ArgumentParser(
-        prog="python -m keras_colorizer.evaluate",
+        prog="keras-colorizer evaluate",
         description="Score a colorizer against colour photos (PSNR, SSIM, CIEDE2000, colourfulness), "
         "with a gray baseline; writes scores.csv, summary.json, grid.png and scores.png.",
     )

@@ -6,7 +6,7 @@ import sys
 from typing import Optional
 
 from keras_colorizer.cli.common import ArgumentParser, fail, quiet_tensorflow
-from keras_colorizer.config import ARCHITECTURE_OPTIONS, DEFAULT_FULL_RUN_HINT, FULL_RUN_HINT, TrainOptions
+from keras_colorizer.run.options import ARCHITECTURE_OPTIONS, DEFAULT_FULL_RUN_HINT, FULL_RUN_HINT, TrainOptions
 from keras_colorizer.presets import DEFAULT_PRESET
 
 EXIT_DIVERGED = 1
@@ -106,7 +106,7 @@ def main(argv=None):
     given, options = options_from_args(args)
 
     from keras_colorizer.errors import UserError
-    from keras_colorizer.training import train
+    from keras_colorizer.run.training import train
 
     try:
         if args.resume:

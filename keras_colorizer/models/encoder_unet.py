@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_colorizer import ab_classes
+from keras_colorizer.models import ab_classes
 from keras_colorizer.models.generator import Generator
 from keras_colorizer.models.layers import NORMS, LayerSeeds, LightnessToRGB, check_choice, check_int, norm_layer, uses_bias
 

@@ -1,6 +1,6 @@
 """Score colorized videos against the true colour video: per-frame scores and flicker.
 
-Flicker is `metrics.warping_error` between consecutive frames, on the pixels
+Flicker is `warping_error` between consecutive frames, on the pixels
 the optical flow of the true video's gray frames says both frames show (the
 same flow and mask for every video scored, so the numbers compare). The true
 colour video's own warping error is the floor: what interpolation and the
@@ -20,13 +20,33 @@ import numpy as np
 from keras_colorizer import color, metrics
 from keras_colorizer.atomic import write_json
 from keras_colorizer.errors import UserError
-from keras_colorizer.video.flow import FlowEstimator, gray_uint8
+from keras_colorizer.video.flow import FlowEstimator, gray_uint8, warp
 from keras_colorizer.video.pipeline import VideoSettings, colorize_video, work_size
 from keras_colorizer.video.stream import FrameReader, open_input
 
 SCORES = ("psnr", "ssim", "ciede2000")
 
 
+
+
+def warping_error(previous_ab, current_ab, backward_flow, visible):
+    """Flicker between two frames: mean |a, b - the previous a, b carried along the motion|, CIELAB units.
+
+    Args:
+        previous_ab, current_ab: a, b of consecutive frames, float (H, W, 2).
+        backward_flow: flow from the current frame to the previous one,
+            (H, W, 2) pixels (`video.flow`).
+        visible: bool (H, W), the pixels the flow says both frames show;
+            only these count. NaN when there are none (a cut).
+
+    A video whose colour stays on its objects scores near the true colour
+    video's own error (interpolation, noise); colour that flickers scores high.
+    """
+    if not np.any(visible):
+        return float("nan")
+    warped = warp(np.asarray(previous_ab, np.float32), backward_flow)
+    difference = np.abs(np.asarray(current_ab, np.float32) - warped)
+    return float(difference[visible].mean())
 
 def _gray(rgb):
     """A frame as the network sees it: its CIELAB L shown as gray, uint8 RGB."""
@@ -68,7 +88,7 @@ def score_videos(truth_path, videos, work_side=320):
             if previous is not None:
                 backward, visible = flow.motion(previous[0], gray)
                 for name, lab in labs.items():
-                    flicker[name].append(metrics.warping_error(previous[1][name][..., 1:], lab[..., 1:], backward, visible))
+                    flicker[name].append(warping_error(previous[1][name][..., 1:], lab[..., 1:], backward, visible))
             previous = (gray, labs)
             for name, frame in outputs.items():
                 scores = metrics.score(truth, frame)

@@ -20,18 +20,10 @@ import numpy as np
 from keras import ops
 
 from keras_colorizer import color
+from keras_colorizer.models.ab_classes import BIN_WIDTH, BINS_PER_AXIS, bin_index  # noqa: F401 - the bins weighted
 
-BIN_WIDTH = 10.0  # in a, b units, as in the paper
-BINS_PER_AXIS = int(round(2 * color.AB_SCALE / BIN_WIDTH))  # 22: a and b in [-110, 110]
 PRIOR_SHORT_SIDE = 64  # photos are counted at this size: colour is smooth, and it keeps the count cheap
 PRIOR_MAX_IMAGES = 2000  # a larger set (the Kaggle one holds 25,000) is sampled evenly: about a minute on 2 cores
-
-
-def bin_index(ab_norm):
-    """Network-range ab (..., 2) -> the flat index of each pixel's ab bin (...,), int32."""
-    scaled = (ops.cast(ab_norm, "float32") + 1.0) * (0.5 * BINS_PER_AXIS)
-    q = ops.clip(ops.cast(ops.floor(scaled), "int32"), 0, BINS_PER_AXIS - 1)
-    return q[..., 0] * BINS_PER_AXIS + q[..., 1]
 
 
 def ab_histogram(ab_norm):

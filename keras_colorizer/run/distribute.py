@@ -19,7 +19,7 @@ from typing import Any
 
 import keras
 
-from keras_colorizer.config import PRECISIONS, STRATEGIES, OptionError
+from keras_colorizer.run.options import PRECISIONS, STRATEGIES, OptionError
 
 TF_STRATEGIES = ("mirrored", "multi_worker")
 JAX_STRATEGIES = ("data_parallel",)

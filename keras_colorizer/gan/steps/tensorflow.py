@@ -10,7 +10,7 @@ losses the trackers record stay unscaled (per-replica means, averaged).
 import tensorflow as tf
 from keras import ops
 
-from keras_colorizer.losses import l1_loss
+from keras_colorizer.gan.losses import l1_loss
 
 
 def _for_gradients(optimizer, loss):

@@ -25,7 +25,7 @@ import zlib
 import numpy as np
 
 from keras_colorizer.atomic import write_json
-from keras_colorizer.crashpoints import reached
+from keras_colorizer.run.crashpoints import reached
 from keras_colorizer.errors import UserError, first_line
 
 CHECKPOINTS = "checkpoints"
@@ -148,7 +148,7 @@ def read_state(checkpoint):
 
 def read_options(checkpoint):
     """The training options a checkpoint (or preset) saved, checked: OptionError names its state.json and the field."""
-    from keras_colorizer.config import OptionError, TrainOptions
+    from keras_colorizer.run.options import OptionError, TrainOptions
 
     options = read_state(checkpoint)["options"]
     try:

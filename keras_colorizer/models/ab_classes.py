@@ -18,15 +18,24 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_colorizer.rebalance import BIN_WIDTH, BINS_PER_AXIS, bin_index
+from keras_colorizer import color
 
+BIN_WIDTH = 10.0  # in a, b units, as in the paper
+BINS_PER_AXIS = int(round(2 * color.AB_SCALE / BIN_WIDTH))  # 22: a and b in [-110, 110]
 CLASSES = BINS_PER_AXIS**2
+
+
+def bin_index(ab_norm):
+    """Network-range ab (..., 2) -> the flat index of each pixel's ab bin (...,), int32."""
+    scaled = (ops.cast(ab_norm, "float32") + 1.0) * (0.5 * BINS_PER_AXIS)
+    q = ops.clip(ops.cast(ops.floor(scaled), "int32"), 0, BINS_PER_AXIS - 1)
+    return q[..., 0] * BINS_PER_AXIS + q[..., 1]
 TEMPERATURE = 0.38  # the paper's annealed-mean temperature
 SOFT_SIGMA = 5.0  # a, b units: the soft encoding's Gaussian (the paper's)
 
 
 def bin_centres():
-    """Network-range ab at the centre of each bin, float32 (CLASSES, 2), in `rebalance.bin_index` order."""
+    """Network-range ab at the centre of each bin, float32 (CLASSES, 2), in `bin_index` order."""
     axis = (np.arange(BINS_PER_AXIS, dtype="float32") + 0.5) / (0.5 * BINS_PER_AXIS) - 1.0
     a, b = np.meshgrid(axis, axis, indexing="ij")
     return np.stack([a.ravel(), b.ravel()], axis=-1).astype("float32")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import keras
 
 from keras_colorizer import data as data_lib
-from keras_colorizer import distribute, rebalance
-from keras_colorizer.callbacks import (
+from keras_colorizer.run import distribute
+from keras_colorizer.gan import rebalance
+from keras_colorizer.run.callbacks import (
     CountSteps,
     HistoryCSV,
     RunState,
@@ -26,7 +27,7 @@ from keras_colorizer.callbacks import (
     StopOnNonFinite,
     WarmUpSchedule,
 )
-from keras_colorizer.checkpoint import (
+from keras_colorizer.run.checkpoint import (
     GENERATOR_FILE,
     CheckpointError,
     find_checkpoint,
@@ -35,9 +36,9 @@ from keras_colorizer.checkpoint import (
     read_state,
     restore_checkpoint,
 )
-from keras_colorizer.config import ARCHITECTURE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
+from keras_colorizer.run.options import ARCHITECTURE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.errors import UserError
-from keras_colorizer.assemble import build_model, quiet_grappler
+from keras_colorizer.run.assemble import build_model, quiet_grappler
 
 
 # Keep decoded photos in memory when they fit in this budget.
@@ -239,7 +240,7 @@ def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbo
 
 def disk_full(run_dir, error):
     """A one-line UserError for a run whose disk filled up: where, and what was kept."""
-    from keras_colorizer.checkpoint import latest_checkpoint
+    from keras_colorizer.run.checkpoint import latest_checkpoint
 
     kept = latest_checkpoint(run_dir)
     kept = (f"the last complete checkpoint {kept} is kept; free some space and continue with --resume {run_dir}"

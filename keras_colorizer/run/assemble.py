@@ -10,9 +10,9 @@ import contextlib
 import keras
 
 from keras_colorizer.models import PatchGANDiscriminator, build_generator
-from keras_colorizer.optimizers import FusedAdam
-from keras_colorizer.pix2pix import Pix2Pix
-from keras_colorizer.schedules import ConstantThenLinearDecay
+from keras_colorizer.gan.optimizers import FusedAdam
+from keras_colorizer.gan.pix2pix import Pix2Pix
+from keras_colorizer.gan.schedules import ConstantThenLinearDecay
 
 
 def build_networks(options, synchronized_norm=False):

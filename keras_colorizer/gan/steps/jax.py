@@ -15,7 +15,7 @@ means below are over the global batch already.
 import jax
 from keras import StatelessScope
 
-from keras_colorizer.losses import l1_loss
+from keras_colorizer.gan.losses import l1_loss
 
 
 class _Values:

@@ -224,7 +224,7 @@ class TrainOptions:
             raise ValueError(f"--upsample must be one of {', '.join(UPSAMPLE_MODES)}. Received: {self.upsample!r}")
         check_image_size(self.image_size, self.generator, **self.generator_settings())
         self._check_encoder_weights()
-        from keras_colorizer.losses import GAN_MODES
+        from keras_colorizer.gan.losses import GAN_MODES
 
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"--gan-mode must be one of {', '.join(GAN_MODES)}. Received: {self.gan_mode!r}")

@@ -11,7 +11,7 @@ the host handed over another, converts it to (L, ab) on the device, then
    cross-entropy of its ab bin logits, for a generator with an `ab_logits`
    layer: `ab_classes`).
 
-The step itself is written once per backend (`keras_colorizer.steps`): with
+The step itself is written once per backend (`keras_colorizer.gan.steps`): with
 TensorFlow it uses gradient tapes and runs under any `tf.distribute`
 strategy; with JAX it is a pure function of the state Keras carries.
 """
@@ -20,8 +20,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_colorizer import ab_classes, color, rebalance
-from keras_colorizer.losses import GAN_MODES, gan_loss, l1_loss
+from keras_colorizer import color
+from keras_colorizer.models import ab_classes
+from keras_colorizer.gan import rebalance
+from keras_colorizer.gan.losses import GAN_MODES, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
 ENCODINGS = ("rgb", "lab8")
@@ -91,7 +93,7 @@ class Pix2Pix(keras.Model):
         super().__init__(**kwargs)
         if encoding not in ENCODINGS:
             raise ValueError(f"Unknown image encoding. Expected one of: {', '.join(ENCODINGS)}. Received: encoding={encoding!r}")
-        from keras_colorizer import steps
+        from keras_colorizer.gan import steps
 
         self._train_step, self._test_step = steps.for_backend(keras.backend.backend())
         self.generator = generator
@@ -145,7 +147,7 @@ class Pix2Pix(keras.Model):
         Under a `mixed_float16` policy wrap each optimizer in
         `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
         its own optimizer's scale. `ab_weights`, per ab bin
-        (`keras_colorizer.rebalance`), weight each pixel's L1 by how rare
+        (`keras_colorizer.gan.rebalance`), weight each pixel's L1 by how rare
         its true colour is; the `g_l1` log stays the plain L1. A generator
         with ab bin logits (`ab_classes`) adds `lambda_class` times their
         cross-entropy (`g_class`), which `ab_weights` then weight instead of
