@@ -70,10 +70,6 @@ def default_image_size(name, **settings):
 
 
 def check_image_size(size, name, **settings):
-    """Raise a ValueError unless `size` suits the architecture."""
-    multiple = size_multiple(name, **settings)
-    if size <= 0 or size % multiple:
-        raise ValueError(
-            f"Image size {size} does not suit the {name} generator: it must be a positive multiple of {multiple}. "
-            f"Received: image_size={size}"
-        )
+    """Raise a ValueError unless `size` suits the architecture (`Generator.check_size_for`: the one check)."""
+    family, arguments = generator_config(name, **settings)
+    family.check_size_for(arguments, size, f"the {name} generator")

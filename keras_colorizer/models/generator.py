@@ -47,14 +47,19 @@ class Generator(keras.Model):
     def size_multiple(self):
         return self.size_multiple_for(self.get_config())
 
-    def check_size(self, size):
-        """Raise a ValueError unless `size` suits this generator."""
-        multiple = self.size_multiple
+    @classmethod
+    def check_size_for(cls, config, size, label):
+        """Raise a ValueError naming `label` unless `size` suits this family with `config` (no model is built)."""
+        multiple = cls.size_multiple_for(config)
         if int(size) <= 0 or int(size) % multiple:
             raise ValueError(
-                f"Image size {size} does not suit {self.name} ({type(self).__name__}): it must be a positive "
-                f"multiple of {multiple}. Received: image_size={size}"
+                f"Image size {size} does not suit {label}: it must be a positive multiple of {multiple}. "
+                f"Received: image_size={size}"
             )
+
+    def check_size(self, size):
+        """Raise a ValueError unless `size` suits this generator."""
+        self.check_size_for(self.get_config(), size, f"{self.name} ({type(self).__name__})")
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "image_size": self.image_size}
