@@ -70,12 +70,16 @@ def check_network_l(l, size):
     dims = tf.concat([shape, tf.zeros([4], tf.int32)], axis=0)[:4]  # any rank, read as 4 dimensions
     fits = tf.logical_and(tf.equal(tf.size(shape), 4), tf.reduce_all(tf.equal(dims[1:], [size, size, 1])))
     expected = f"expected network-range L (L / 50 - 1, finite, in [-1, 1]) of shape [N, {size}, {size}, 1]"
-    return [
-        tf.debugging.assert_equal(fits, True, message=f"l has the wrong shape; {expected}"),
-        tf.debugging.assert_positive(dims[0], message=f"the batch is empty; {expected}"),
-        tf.debugging.assert_equal(tf.reduce_all(tf.math.is_finite(l)), True, message=f"l holds NaN or infinity; {expected}"),
-        tf.debugging.assert_less_equal(tf.reduce_max(tf.abs(l)), 1.001, message=f"l is outside [-1, 1]; {expected}"),
-    ]
+    shape_check = tf.debugging.assert_equal(fits, True, message=f"l has the wrong shape; {expected}")
+    # The value checks reduce over the signature's four axes: they run only once the shape is known good
+    # (siblings would race, and a 3-D `l` could fail in a reduction before the shape check names it).
+    with tf.control_dependencies([shape_check]):
+        return [
+            shape_check,
+            tf.debugging.assert_positive(dims[0], message=f"the batch is empty; {expected}"),
+            tf.debugging.assert_equal(tf.reduce_all(tf.math.is_finite(l)), True, message=f"l holds NaN or infinity; {expected}"),
+            tf.debugging.assert_less_equal(tf.reduce_max(tf.abs(l)), 1.001, message=f"l is outside [-1, 1]; {expected}"),
+        ]
 
 
 def resize_dynamic(images, size, antialias=False):

@@ -33,5 +33,5 @@ def test_bands_split_the_photos_by_gray_and_add_up_to_the_mean(tmp_path):
 
 
 def test_a_folder_without_scores_is_one_line(tmp_path):
-    with pytest.raises(SystemExit, match=r"scores.csv: no such file; expected a folder python -m keras_colorizer.evaluate wrote"):
+    with pytest.raises(SystemExit, match=r"scores.csv: no such file; expected a folder keras-colorizer evaluate wrote"):
         read_scores(tmp_path)
