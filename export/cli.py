@@ -101,7 +101,7 @@ def main(argv=None):
 
 def export(args):
     """Check the arguments, build the export in a staging folder, report, and swap it into --out."""
-    from keras_colorizer.export import swap
+    from keras_colorizer import swap
     from keras_colorizer.export.tflite import VARIANTS
 
     formats = parse_list(args.formats, FORMATS, "formats")
@@ -113,7 +113,7 @@ def export(args):
 
 def _export_locked(args, out, formats, variants):
     """The export, while this process holds `out`'s lock."""
-    from keras_colorizer.export import swap
+    from keras_colorizer import swap
     from keras_colorizer.export.generator import load_float32_generator
     from keras_colorizer.export.report import write_report
     from keras_colorizer.errors import UserError

@@ -162,7 +162,7 @@ class Colorizer:
         """
         import os
 
-        from keras_colorizer.export.swap import recover_on_load
+        from keras_colorizer.swap import recover_on_load
         from keras_colorizer.presets import resolve_model
 
         path = resolve_model(path)

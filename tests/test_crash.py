@@ -1,6 +1,6 @@
 """kill -9 at chosen moments of training and export: the old files or the new ones survive, never half of one.
 
-Each process is stopped by `KERAS_COLORIZER_KILL_AT` (`keras_colorizer.run.crashpoints`),
+Each process is stopped by `KERAS_COLORIZER_KILL_AT` (`keras_colorizer.crashpoints`),
 which sends SIGKILL at a named point: during a checkpoint write, during
 pruning, between the history row and its checkpoint, during the export swap.
 """
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from keras_colorizer.export import swap
+from keras_colorizer import swap
 from tests.conftest import REPO, call_main, error_lines
 
 TINY = ["--generator", "unet_128", "--levels", "3", "--ngf", "8", "--ndf", "8", "--n-layers", "2", "--image-size", "64", "--batch-size", "2",

@@ -4,5 +4,5 @@
 stores), `assemble` (options -> a compiled `Pix2Pix`), `training`
 (`train`: data, model, callbacks, `fit`), `callbacks`, `checkpoint`
 (checkpoints that survive interruption), `distribute` (strategies and
-precision), `crashpoints` (the kill tests' hooks).
+precision).
 """

@@ -14,7 +14,7 @@ from keras import ops
 from keras_colorizer import color
 from keras_colorizer.run.checkpoint import save_checkpoint
 from keras_colorizer.atomic import write_text
-from keras_colorizer.run.crashpoints import reached
+from keras_colorizer.crashpoints import reached
 from keras_colorizer.plots import draw_grid
 
 

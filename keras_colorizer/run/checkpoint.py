@@ -25,7 +25,7 @@ import zlib
 import numpy as np
 
 from keras_colorizer.atomic import write_json
-from keras_colorizer.run.crashpoints import reached
+from keras_colorizer.crashpoints import reached
 from keras_colorizer.errors import UserError, first_line
 
 CHECKPOINTS = "checkpoints"

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from keras_colorizer import color
-from keras_colorizer.run import crashpoints
+from keras_colorizer import crashpoints
 from keras_colorizer.atomic import replacing, write_json
 from keras_colorizer.errors import UserError
 from keras_colorizer.video import encode

@@ -13,7 +13,7 @@ import fcntl
 import os
 import shutil
 
-from keras_colorizer.run.crashpoints import reached
+from keras_colorizer.crashpoints import reached
 from keras_colorizer.errors import UserError
 
 TMP, OLD, LOCK = ".tmp-", ".old-", ".lock"
