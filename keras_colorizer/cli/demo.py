@@ -46,6 +46,7 @@ def page_tflite(model_path, tflite):
 
 
 def main(argv=None):
+    started = time.perf_counter()  # "ready in" counts the imports too: most of the wait
     args = build_parser().parse_args(argv)
     quiet_tensorflow()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no request leaves this computer
@@ -58,7 +59,6 @@ def main(argv=None):
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.presets import DEFAULT_PRESET, resolve_model
 
-    started = time.perf_counter()
     try:
         model_path = resolve_model(args.model or DEFAULT_PRESET)
         colorizer = Colorizer.load(model_path, saturation=args.saturation)

@@ -49,7 +49,7 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
 
     with gr.Blocks(title="keras-colorizer", delete_cache=(600, 3600)) as app:
         gr.Markdown(
-            f"# Colorize your photos\nModel: `{model_label}`. Photos stay on this computer: the page is served from 127.0.0.1."
+            f"# Colorize your photos\nModel: `{model_label}`. Photos go only to the computer that serves this page, which deletes its copies after about an hour."
             + (f" The phone model also runs [inside the browser]({litert_path})." if litert_path else "")
         )
         with gr.Tab("Photos"):
