@@ -1,7 +1,7 @@
-"""`python -m keras_colorizer.export`: see `keras_colorizer.export.cli`."""
+"""`python -m keras_colorizer.export`: an alias of `keras-colorizer export` (an entry point, above every module)."""
 
 import sys
 
-from keras_colorizer.export.cli import main
+from keras_colorizer.cli.export import main
 
 sys.exit(main())

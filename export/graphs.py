@@ -185,14 +185,15 @@ class MobileModule(tf.Module):
     (`colorize_lightness`): the photo's L shrunk to it, the predicted ab
     enlarged back to S.
     `predict_ab` (the network alone): network-range L (1, N, N, 1) -> ab
-    (1, N, N, 2), N the generator's training size (S if it has none).
+    (1, N, N, 2), N `network_size`: by default the generator's training
+    size (S if it has none).
     """
 
-    def __init__(self, generator, size):
+    def __init__(self, generator, size, network_size=None):
         super().__init__(name="colorizer_mobile")
         self.generator = generator
         self.size = int(size)
-        self.network_size = int(generator.image_size or size)
+        self.network_size = int(network_size or generator.image_size or size)
         self.lightness_of_gray = gray_lightness_table()
         size, network_size = self.size, self.network_size
 

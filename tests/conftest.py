@@ -48,7 +48,7 @@ def run_cli(*args, cwd=REPO, timeout=600, input_signal=None, extra_env=None):
 
 def export_float32_report(run_dir, out):
     """Export a run's float32 TFLite file (TensorFlow backend, in this process) and return its row of the report."""
-    from keras_colorizer.export.cli import main as export
+    from keras_colorizer.cli.export import main as export
 
     code = export([str(run_dir), "--out", str(out), "--formats", "tflite", "--variants", "float32", "--size", "64"])
     assert code == 0

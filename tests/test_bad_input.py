@@ -41,7 +41,7 @@ def world(tmp_path_factory, trained_run):
 
 def _cases():
     train, colorize, evaluate, export = (
-        "keras_colorizer.cli.train", "keras_colorizer.cli.colorize", "keras_colorizer.cli.evaluate", "keras_colorizer.export.cli"
+        "keras_colorizer.cli.train", "keras_colorizer.cli.colorize", "keras_colorizer.cli.evaluate", "keras_colorizer.cli.export"
     )
     out = ["--out", "{root}/runs"]
     cases = [
@@ -70,7 +70,7 @@ def _cases():
         (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
         (train, [*TINY, "--rebalance", "2", *out], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
         (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
-        (train, [*TINY, "--generator", "mobilenet_v3_small_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
+        (train, [*TINY, "--generator", "efficientnet_lite0_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
          "no.weights.h5: no such weights file"),
         # train.py: data and folders
         (train, [*TINY, "--data", "{root}/missing", *out], "missing: no such file or folder"),

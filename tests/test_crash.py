@@ -110,7 +110,7 @@ def _export(run, out, kill_at=None, capsys=None):
     """Export a SavedModel over `out`: a real process to be killed at `kill_at`, or in this process given `capsys`."""
     argv = [str(run), "--out", str(out), "--formats", "saved_model", "--overwrite"]
     if capsys is not None:
-        code, _, err = call_main("keras_colorizer.export.cli", argv, capsys)
+        code, _, err = call_main("keras_colorizer.cli.export", argv, capsys)
         assert code == 0, err[-2000:]
         return
     return _run(["-m", "keras_colorizer.export", *argv], kill_at=kill_at)
@@ -171,7 +171,7 @@ def test_a_second_export_to_a_locked_out_is_refused_and_leaves_the_first_alone(t
         assert first.stdout.readline().strip() == "locked"  # another export is running (it holds the lock)
         staging = tmp_path / "exported.tmp-99999"
         staging.mkdir()  # its half-built folder
-        code, _, err = call_main("keras_colorizer.export.cli", [str(trained_run.run_dir), "--out", str(out)], capsys)
+        code, _, err = call_main("keras_colorizer.cli.export", [str(trained_run.run_dir), "--out", str(out)], capsys)
         assert code == 2 and error_lines(err) == [
             f"error: {out}: another export to this folder is running (it holds {out}.lock); "
             "wait for it to finish or choose another --out"]

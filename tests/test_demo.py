@@ -257,7 +257,7 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
 
     # Files chosen on the page, of a tiny trained model exported here: float32, and int8 with no float layer
     # (`--variants int8_web`), whose network gives Python's output to the bit.
-    from keras_colorizer.export.cli import main as export
+    from keras_colorizer.cli.export import main as export
 
     assert export([trained_run.run_dir, "--out", str(tmp_path / "export"), "--formats", "tflite",
                    "--variants", "float32,int8_web", "--size", "64"]) == 0

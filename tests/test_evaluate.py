@@ -22,7 +22,7 @@ def photo_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def exported_small(trained_run, tmp_path_factory):
-    from keras_colorizer.export.cli import main as export
+    from keras_colorizer.cli.export import main as export
 
     out = tmp_path_factory.mktemp("exp") / "out"
     assert export([trained_run.run_dir, "--out", str(out), "--size", "64", "--variants", "float32", "--calibration-crops", "2",

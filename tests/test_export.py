@@ -220,7 +220,7 @@ def test_export_takes_a_photo_size_that_is_no_multiple_of_the_training_size(trai
     from ai_edge_litert.interpreter import Interpreter
 
     out = tmp_path / "out"
-    code, _, err = call_main("keras_colorizer.export.cli", [trained_run.run_dir, "--out", str(out), "--size", "96",
+    code, _, err = call_main("keras_colorizer.cli.export", [trained_run.run_dir, "--out", str(out), "--size", "96",
                                                             "--formats", "tflite", "--variants", "float32",
                                                             "--calibration-crops", "2", "--eval-crops", "2"], capsys)
     assert code == 0, err[-2000:]
@@ -251,9 +251,9 @@ def test_tflite_float32_agrees_with_keras(exported, trained_run):
 def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained_run, capsys):
     # In this process: `test_export_with_no_usable_calibration_photos_exits_2` runs a refusal as a real one.
     (tmp_path / "taken").mkdir()
-    code, _, err = call_main("keras_colorizer.export.cli", [trained_run.run_dir, "--out", str(tmp_path / "taken")], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [trained_run.run_dir, "--out", str(tmp_path / "taken")], capsys)
     assert code == 2 and "exists" in error_lines(err)[0]
-    code, _, err = call_main("keras_colorizer.export.cli", [str(tmp_path / "nope"), "--out", str(tmp_path / "new")], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [str(tmp_path / "nope"), "--out", str(tmp_path / "new")], capsys)
     assert code == 2 and "no such run or checkpoint" in error_lines(err)[0]
     assert not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
@@ -281,7 +281,7 @@ def _broken_copy(run_dir, tmp_path, breakage):
 )
 def test_export_of_a_broken_checkpoint_exits_2_and_writes_nothing(tmp_path, trained_run, breakage, message, capsys):
     run = _broken_copy(trained_run.run_dir, tmp_path, breakage)
-    code, _, err = call_main("keras_colorizer.export.cli", [str(run), "--out", str(tmp_path / "out")], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [str(run), "--out", str(tmp_path / "out")], capsys)
     assert code == 2, err[-2000:]
     errors = error_lines(err)
     assert len(errors) == 1 and message in errors[0], err[-2000:]
@@ -306,7 +306,7 @@ def test_legacy_checkpoint_of_another_architecture_exits_2(tmp_path, trained_run
         json.dump(state, open(path, "w"))
 
     run = _broken_copy(trained_run.run_dir, tmp_path, claim_more_levels)
-    code, _, err = call_main("keras_colorizer.export.cli", [str(run), "--out", str(tmp_path / "out"), "--size", "64"], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [str(run), "--out", str(tmp_path / "out"), "--size", "64"], capsys)
     assert code == 2
     assert "generator.weights.h5: does not fit the generator" in error_lines(err)[0]
     assert not (tmp_path / "out").exists()
@@ -413,29 +413,28 @@ def test_instance_norm_exports_to_int8_and_int16x8_with_only_int8_first_layer_in
 
 
 def test_network_size_is_refused_for_a_generator_built_for_one_input_size():
-    """`--network-size` rewrites the size the files run the network at; a generator whose inputs were fixed at
-    build time (`UNetGenerator(input_size=...)`, an API user's choice) cannot take another."""
-    from keras_colorizer.export.cli import set_network_size
+    """`--network-size` sets the size the files run the network at; a generator whose inputs were fixed at
+    build time (`UNetGenerator(input_size=...)`, an API user's choice) cannot take another. The generator itself
+    is left as it was (its training size is one fact, its own)."""
     from keras_colorizer.errors import UserError
+    from keras_colorizer.export.folder import checked_network_size
     from keras_colorizer.models import UNetGenerator
 
     fixed = UNetGenerator(levels=3, ngf=4, input_size=(64, 64), image_size=64)
     with pytest.raises(UserError, match=r"^--network-size 96: .* takes only 64x64 inputs; leave --network-size out"):
-        set_network_size(fixed, 96)
-    set_network_size(fixed, 64)  # its own size: accepted
-    assert fixed.image_size == 64
+        checked_network_size(fixed, 96)
+    assert checked_network_size(fixed, 64) == 64  # its own size: accepted
 
     free = UNetGenerator(levels=3, ngf=4, image_size=64)
     with pytest.raises(UserError, match=r"^--network-size: .*36"):
-        set_network_size(free, 36)  # not a multiple of the U-Net's 2^3
-    set_network_size(free, 96)
-    assert (free.image_size, free.trained_image_size) == (96, 64)
+        checked_network_size(free, 36)  # not a multiple of the U-Net's 2^3
+    assert checked_network_size(free, 96) == 96 and free.image_size == 64 and not hasattr(free, "trained_image_size")
 
 
 def test_an_instance_norm_generator_exports_as_its_own_class_and_takes_a_network_size(rng):
     """The export rebuilds an instance-norm generator with int8-friendly norm layers: the same class, config and
     output (so the files' metadata name it, and --network-size can check a size against it)."""
-    from keras_colorizer.export.cli import set_network_size
+    from keras_colorizer.export.folder import checked_network_size
     from keras_colorizer.export.generator import as_quantizable
     from keras_colorizer.models import UNetGenerator
     from keras_colorizer.models.layers import QuantizableInstanceNorm
@@ -446,8 +445,7 @@ def test_an_instance_norm_generator_exports_as_its_own_class_and_takes_a_network
     assert sum(isinstance(layer, QuantizableInstanceNorm) for layer in exported.layers) == 3
     l_norm = rng.uniform(-1, 1, (2, 64, 64, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(exported(l_norm)), np.asarray(trained(l_norm)), atol=1e-5)
-    set_network_size(exported, 96)
-    assert (exported.image_size, exported.trained_image_size) == (96, 64)
+    assert checked_network_size(exported, 96) == 96 and exported.image_size == 64
 
 
 @pytest.mark.parametrize("values,shape,why", [

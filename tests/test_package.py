@@ -17,15 +17,15 @@ def test_export_installs_inside_the_package_not_as_a_top_level_export(tmp_path):
     # One fresh Python outside the repository: what `import` finds, then `python -m keras_colorizer.export --help`
     # as `-m` runs it (runpy), without a second TensorFlow start-up.
     result = _python(
-        "import importlib.util as u, runpy, sys, keras_colorizer.export.cli as c, keras_colorizer.export.tflite\n"
+        "import importlib.util as u, runpy, sys, keras_colorizer.export.folder as c, keras_colorizer.export.tflite\n"
         "print(u.find_spec('export'), c.__name__)\n"
         "sys.argv = ['__main__.py', '--help']\n"
         "runpy.run_module('keras_colorizer.export', run_name='__main__', alter_sys=True)", cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     found, help_text = result.stdout.split("\n", 1)
-    assert found.split() == ["None", "keras_colorizer.export.cli"]
-    assert "usage: python -m keras_colorizer.export" in help_text and "--formats" in help_text
+    assert found.split() == ["None", "keras_colorizer.export.folder"]
+    assert "usage: keras-colorizer export" in help_text and "--formats" in help_text
 
 
 def test_importing_the_library_leaves_matplotlib_and_random_generators_alone(tmp_path):
@@ -72,3 +72,44 @@ def test_every_package_folder_is_installed():
         if "__init__.py" in files
     }
     assert found | {"keras_colorizer.export"} == listed
+
+
+# The flow, bottom to top: a module may import its own step or one below it, never one above (docs/design.md).
+FLOW = (
+    {"errors", "compat", "atomic", "crashpoints", "swap", "color", "signatures", "metrics", "plots"},  # foundations
+    {"data"}, {"models"}, {"presets"}, {"gan"}, {"run"}, {"inference"}, {"evaluate"}, {"export"}, {"video"}, {"demo"},
+    {"cli"},
+)
+
+
+def _step(module_parts):
+    """Where a module (its dotted name's parts after keras_colorizer) stands in FLOW."""
+    return next(i for i, names in enumerate(FLOW) if module_parts[0] in names)
+
+
+def _package_imports(path):
+    """Every keras_colorizer module `path` imports (top-level and inside functions), as lists of name parts."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "keras_colorizer":
+            parts = node.module.split(".")[1:]
+            yield from ([alias.name] for alias in node.names) if not parts else [parts]
+        elif isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[1:] for alias in node.names if alias.name.startswith("keras_colorizer."))
+
+
+def test_no_module_imports_a_step_later_in_the_flow():
+    """data -> models -> presets -> gan -> run -> inference -> evaluate -> export -> video -> demo -> cli.
+    Entry points (`__main__`) and the package's own `__init__` (its public names) stand above everything."""
+    files = [(p, p.relative_to(REPO / "keras_colorizer").with_suffix("").parts) for p in (REPO / "keras_colorizer").rglob("*.py")]
+    files += [(p, ("export", p.stem)) for p in (REPO / "export").glob("*.py")]
+    climbing = []
+    for path, parts in files:
+        if parts[-1] == "__main__" or parts == ("__init__",):
+            continue
+        for imported in _package_imports(path):
+            if _step(imported) > _step(parts):
+                climbing.append(f"{'.'.join(parts)} imports {'.'.join(imported)}")
+    assert not climbing, climbing
+    assert _step(["cli"]) == len(FLOW) - 1 and _step(["data"]) == 1  # the test reads the real table

@@ -128,7 +128,7 @@ def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys)
 
 
 def test_export_takes_a_preset_name(tmp_path, preset, photo):
-    from keras_colorizer.export.cli import main as export
+    from keras_colorizer.cli.export import main as export
 
     code = export([DEFAULT_PRESET, "--out", str(tmp_path / "export"), "--formats", "tflite", "--variants", "float32",
                    "--size", "128"])

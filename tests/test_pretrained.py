@@ -207,7 +207,7 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement_with_the_network_at_a
     out = tmp_path / "export"
     args = [lite0_run.run_dir, "--out", str(out), "--size", "64", "--variants", "float32,int8",
             "--calibration-crops", "16", "--eval-crops", "4"]
-    code, _, err = call_main("keras_colorizer.export.cli", [*args, "--network-size", "32"], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [*args, "--network-size", "32"], capsys)
     assert code == 0, err[-3000:]
     assert Colorizer.load(lite0_run.run_dir).generator.get_layer("dec2_conv").filters == 8
     report = {row["artifact"]: row for row in json.loads((out / "report.json").read_text())}
@@ -218,7 +218,7 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement_with_the_network_at_a
     path = str(out / "tflite" / "colorizer_float32.tflite")
     assert Interpreter(model_path=path).get_signature_runner("predict_ab").get_input_details()["l"]["shape"].tolist() == [1, 32, 32, 1]
     metadata = read_metadata(path)["generator"]
-    assert metadata["config"]["image_size"] == 32 and metadata["trained_image_size"] == 64
+    assert metadata["network_size"] == 32 and metadata["trained_image_size"] == metadata["config"]["image_size"] == 64
     generator, _, _ = load_float32_generator(lite0_run.run_dir)
     photo = real_crops(1, 96)[0]
     at_32, at_64 = (Colorizer(generator, size).colorize(photo).astype(int) for size in (32, 64))
@@ -227,6 +227,6 @@ def test_lite0_run_colorizes_and_exports_int8_in_agreement_with_the_network_at_a
         assert np.abs(phone - at_32).max() <= 2 and np.abs(phone - at_32).mean() < np.abs(phone - at_64).mean()
 
     shutil.rmtree(out)
-    code, _, err = call_main("keras_colorizer.export.cli", [*args, "--network-size", "48"], capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", [*args, "--network-size", "48"], capsys)
     assert code == 2 and err.strip().startswith("error: --network-size: ") and "multiple of 32" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()

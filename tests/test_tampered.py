@@ -23,7 +23,7 @@ def test_a_run_name_must_be_one_short_path_segment(tmp_path, capsys, name):
 
 @pytest.mark.parametrize("name", ["../x", "x" * 300, ".."])
 def test_an_export_model_name_must_be_one_short_path_segment(trained_run, tmp_path, capsys, name):
-    code, _, err = call_main("keras_colorizer.export.cli", [trained_run.run_dir, "--out", str(tmp_path / "e"),
+    code, _, err = call_main("keras_colorizer.cli.export", [trained_run.run_dir, "--out", str(tmp_path / "e"),
                                                              "--model-name", name], capsys)
     assert code == 2 and "--model-name must be one path segment" in err and "Traceback" not in err
     assert not (tmp_path / "e").exists()
@@ -161,12 +161,12 @@ def test_training_into_a_full_disk_says_so_and_keeps_the_last_checkpoint(small_d
 def test_export_into_a_full_disk_says_so_and_keeps_the_old_export(trained_run, small_disk, capsys):
     out = small_disk / "export"
     args = [trained_run.run_dir, "--out", str(out), "--formats", "tflite", "--variants", "float32", "--size", "64"]
-    code, _, err = call_main("keras_colorizer.export.cli", args, capsys)
+    code, _, err = call_main("keras_colorizer.cli.export", args, capsys)
     assert code == 0, err
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     fill(small_disk)
     for formats in ("saved_model", "tflite"):
-        code, _, err = call_main("keras_colorizer.export.cli", [*args[:3], "--formats", formats, *args[5:], "--overwrite"],
+        code, _, err = call_main("keras_colorizer.cli.export", [*args[:3], "--formats", formats, *args[5:], "--overwrite"],
                                  capsys)
         assert code == 2 and "Traceback" not in err
         assert error_lines(err) == [f"error: {small_disk}: the disk is full (No space left on device); "

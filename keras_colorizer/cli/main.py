@@ -16,7 +16,7 @@ COMMANDS = {
     "train": ("keras_colorizer.cli.train", "train a colorizer on your photos (also: python train.py)"),
     "colorize": ("keras_colorizer.cli.colorize", "colorize photos and videos (the ready-made model by default)"),
     "evaluate": ("keras_colorizer.cli.evaluate", "score a colorizer against colour photos, beside gray"),
-    "export": ("keras_colorizer.export.cli", "write a SavedModel for TF Serving and TFLite files for phones"),
+    "export": ("keras_colorizer.cli.export", "write a SavedModel for TF Serving and TFLite files for phones"),
     "demo": ("keras_colorizer.cli.demo", "a page on this computer to try it: photos, videos, the phone model in the browser"),
 }
 

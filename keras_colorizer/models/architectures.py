@@ -15,15 +15,18 @@ GENERATORS = {
     "unet_256": (UNetGenerator, {"levels": 8}),
     "unet_128": (UNetGenerator, {"levels": 7}),
     "efficientnet_lite0_unet": (EncoderUNetGenerator, {"backbone": "efficientnet_lite0"}),
-    "mobilenet_v3_small_unet": (EncoderUNetGenerator, {"backbone": "mobilenet_v3_small"}),
-    "mobilenet_v3_large_unet": (EncoderUNetGenerator, {"backbone": "mobilenet_v3_large"}),
-    "efficientnet_v2_b0_unet": (EncoderUNetGenerator, {"backbone": "efficientnet_v2_b0"}),
-    "resnet50_v2_unet": (EncoderUNetGenerator, {"backbone": "resnet50_v2"}),
-    "convnext_tiny_unet": (EncoderUNetGenerator, {"backbone": "convnext_tiny"}),
 }
+# Removed in issue 36 with their keras.applications encoders: offered, never measured for quality.
+RETIRED_GENERATORS = ("mobilenet_v3_small_unet", "mobilenet_v3_large_unet", "efficientnet_v2_b0_unet", "resnet50_v2_unet",
+                      "convnext_tiny_unet")
 
 
 def _lookup(name):
+    if name in RETIRED_GENERATORS:
+        raise ValueError(
+            f"The {name} generator was removed (its keras.applications encoder was never measured for quality); "
+            f"efficientnet_lite0_unet is the pretrained one. Received: generator={name!r}"
+        )
     if name not in GENERATORS:
         raise ValueError(f"Unknown generator. Expected one of: {', '.join(sorted(GENERATORS))}. Received: generator={name!r}")
     return GENERATORS[name]

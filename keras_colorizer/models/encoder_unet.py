@@ -37,9 +37,7 @@ class EncoderUNetGenerator(Generator):
     replicas of a strategy then need no synchronization there.
 
     Args:
-        backbone: an encoder of `models.backbones` (`"efficientnet_lite0"`,
-            `"mobilenet_v3_small"`, `"mobilenet_v3_large"`,
-            `"efficientnet_v2_b0"`, `"resnet50_v2"`, `"convnext_tiny"`).
+        backbone: an encoder of `models.backbones` (`"efficientnet_lite0"`).
         weights: the encoder's starting weights: `"imagenet"`, None (random)
             or the path of a weights file of the encoder alone. Loading a
             saved generator rebuilds it without them (its own are loaded).
@@ -102,8 +100,8 @@ class EncoderUNetGenerator(Generator):
 
         inputs = keras.Input(shape=(None, None, 1), name="l")
         rgb = LightnessToRGB(spec.scale, spec.offset, name="to_rgb")(inputs)
-        encoder = spec.build(rgb, None)
-        features = {stride: _tap(encoder, how, layer) for stride, (how, layer) in spec.taps.items()}
+        encoder = spec.build(rgb)
+        features = {stride: encoder.get_layer(layer).output for stride, layer in spec.taps.items()}
 
         x = conv_norm_relu(features[32], decoder_filters[0], 1, "dec32")
         for stride, filters in zip(DECODER_STRIDES, decoder_filters):
@@ -193,13 +191,6 @@ class EncoderUNetGenerator(Generator):
     def from_config(cls, config):
         # A saved generator brings its own weights: rebuilding it must not fetch ImageNet's again.
         return cls(**{**config, "weights": None})
-
-
-def _tap(encoder, how, layer_name):
-    if how == "output":
-        return encoder.output
-    layer = encoder.get_layer(layer_name)
-    return layer.output if how == "out" else layer.input
 
 
 def _copy_weights(pretrained_name, pretrained_layers, encoder, used):
