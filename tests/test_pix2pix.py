@@ -183,7 +183,7 @@ def test_resize_upsampling_trains_and_validates_through_fit(tmp_path):
 
 
 def test_training_step_resizes_host_crops_to_the_training_size():
-    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4), image_size=64)
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4, image_size=64), PatchGANDiscriminator(n_layers=2, ndf=4))
     crops = real_crops(2, 100)
     l_norm, ab_norm = model.to_lab(tf.constant(crops))
     assert tuple(l_norm.shape) == (2, 64, 64, 1) and tuple(ab_norm.shape) == (2, 64, 64, 2)

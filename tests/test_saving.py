@@ -137,11 +137,14 @@ def test_quantizable_instance_norm_round_trips_through_keras(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(reference(x)), atol=1e-5)
 
 
-def test_pix2pix_config_round_trips():
-    model = Pix2Pix(UNetGenerator(levels=3, ngf=4, seed=0), PatchGANDiscriminator(n_layers=2, ndf=4, seed=1),
-                    encoding="lab8", image_size=64)
+def test_pix2pix_config_round_trips_and_the_training_size_is_the_generators():
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4, seed=0, image_size=64), PatchGANDiscriminator(n_layers=2, ndf=4, seed=1),
+                    encoding="lab8")
+    assert "image_size" not in model.get_config()
     copy = Pix2Pix.from_config(model.get_config())
-    assert copy.encoding == "lab8" and copy.image_size == 64
+    assert copy.encoding == "lab8" and copy.image_size == copy.generator.image_size == 64
+    older = Pix2Pix.from_config({**model.get_config(), "image_size": 64})  # as versions before issue 36 saved it
+    assert older.image_size == 64
     assert copy.generator.get_config() == model.generator.get_config()
     assert copy.discriminator.get_config() == model.discriminator.get_config()
 

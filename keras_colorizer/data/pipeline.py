@@ -8,7 +8,7 @@ Sources whose images all share one size (the Kaggle arrays, 224x224) are not
 resized on the host either: the host crops the window that the jitter would
 take (e.g. 200x200 of 224x224 for 256 crops: resize by 286/224, crop 256) and
 flips it, and the training step resizes the batch to the training size
-(`Pix2Pix(image_size=...)`), for the same reason.
+(to the generator's `image_size`, in `Pix2Pix`), for the same reason.
 
 Training data is an endless stream defined by the seed alone: pass p visits
 the training photos in the order `stateless_shuffle(seed, p)` and each crop

@@ -78,9 +78,11 @@ class Pix2Pix(keras.Model):
         encoding: what the uint8 training batches hold: `"rgb"` (sRGB) or
             `"lab8"` (OpenCV 8-bit Lab). Batches may also be given as a
             float pair (L, ab) in network range.
-        image_size: side the step trains at; uint8 batches of another size
-            are resized to it on the device (bilinear). None: as given.
         seed: seed of the training-only draws (the offsets of `compile(lambda_temporal=...)`).
+
+    uint8 batches of another size than the generator's `image_size` (the
+    side it trains at) are resized to it on the device (bilinear); with no
+    `image_size` they are taken as given.
 
     Example:
     >>> model = Pix2Pix(UNetGenerator(levels=3, ngf=8), PatchGANDiscriminator(ndf=8))
@@ -89,7 +91,7 @@ class Pix2Pix(keras.Model):
     >>> model.fit(dataset, epochs=1, steps_per_epoch=10)
     """
 
-    def __init__(self, generator, discriminator, encoding="rgb", image_size=None, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, encoding="rgb", seed=0, **kwargs):
         super().__init__(**kwargs)
         if encoding not in ENCODINGS:
             raise ValueError(f"Unknown image encoding. Expected one of: {', '.join(ENCODINGS)}. Received: encoding={encoding!r}")
@@ -99,7 +101,6 @@ class Pix2Pix(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.encoding = encoding
-        self.image_size = image_size
         self.seed = seed
         # Draws the consistency crop's offset; its state is saved with each checkpoint (named for the
         # old-film options it also drew for once, as checkpoints store it).
@@ -127,13 +128,18 @@ class Pix2Pix(keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "encoding": self.encoding,
-            "image_size": self.image_size,
             "seed": self.seed,
         }
+
+    @property
+    def image_size(self):
+        """The side the step trains at: the generator's (one fact, held there)."""
+        return self.generator.image_size
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        config.pop("image_size", None)  # saved by earlier versions; the generator's config holds it
         for network in ("generator", "discriminator"):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)

@@ -87,8 +87,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
     Under `mixed_float16` each optimizer is wrapped in a `LossScaleOptimizer`.
     """
     generator, discriminator = build_networks(options, synchronized_norm=synchronized_norm)
-    model = Pix2Pix(generator, discriminator, encoding=encoding, image_size=options.image_size,
-                    seed=options.seed, name="pix2pix")
+    model = Pix2Pix(generator, discriminator, encoding=encoding, seed=options.seed, name="pix2pix")
     adam = dict(
         lr=options.lr,
         beta1=options.beta1,
