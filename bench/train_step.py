@@ -25,6 +25,7 @@ def keras_timings(args):
     import tensorflow as tf
 
     from keras_colorizer.models import PatchGANDiscriminator, build_generator
+    from keras_colorizer.gan.losses import ExtraLosses
     from keras_colorizer.gan.pix2pix import Pix2Pix
 
     keras.utils.set_random_seed(0)
@@ -33,7 +34,7 @@ def keras_timings(args):
     model = Pix2Pix(generator, PatchGANDiscriminator(ndf=args.ndf))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
     model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile,
-                  lambda_temporal=args.lambda_temporal, temporal_shift=32)
+                  extra_losses=ExtraLosses(lambda_temporal=args.lambda_temporal, temporal_shift=32))
     images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)
     batch = tf.constant(images)
 

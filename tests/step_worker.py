@@ -33,6 +33,7 @@ def step(init, out, lr):
 
     import keras_colorizer  # noqa: F401 - registers the model classes
     from keras_colorizer.run.assemble import paper_adam
+    from keras_colorizer.gan.losses import ExtraLosses
     from keras_colorizer.gan.pix2pix import Pix2Pix
 
     generator = keras.saving.load_model(os.path.join(init, "generator.keras"))
@@ -43,7 +44,7 @@ def step(init, out, lr):
     model = Pix2Pix(generator, discriminator)
     adam = dict(lr=lr, beta1=0.5, total_steps=10, decay_steps=0)
     model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam),
-                  lambda_temporal=lambda_temporal, temporal_shift=8)
+                  extra_losses=ExtraLosses(lambda_temporal=lambda_temporal, temporal_shift=8))
     if lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
         model.crop_offset = lambda: keras.ops.convert_to_tensor([3, 5], "int32")
     model.build_optimizers()

@@ -72,6 +72,7 @@ def trained_classifier():
 
     from keras_colorizer.run.assemble import paper_adam
     from keras_colorizer.models import PatchGANDiscriminator, build_generator
+    from keras_colorizer.gan.losses import ExtraLosses
     from keras_colorizer.gan.pix2pix import Pix2Pix
 
     generator = build_generator("efficientnet_lite0_unet", ab_head="classes", image_size=64, seed=0,
@@ -88,7 +89,7 @@ def trained_classifier():
     adam = dict(lr=1e-3, beta1=0.5, total_steps=100, decay_steps=0)
     weights = rebalance.rebalancing_weights(rebalance.ab_histogram(ab_real))
     model.compile(g_optimizer=paper_adam("g", **adam), d_optimizer=paper_adam("d", **adam), lambda_l1=0.0,
-                  lambda_class=10.0, ab_weights=weights)
+                  extra_losses=ExtraLosses(lambda_class=10.0, ab_weights=weights))
     history = model.fit(tf.data.Dataset.from_tensor_slices(crops).repeat().batch(4), epochs=1, steps_per_epoch=20,
                         verbose=0).history
     assert "g_class" in history

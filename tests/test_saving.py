@@ -157,6 +157,19 @@ def test_pix2pix_compile_refuses_what_it_would_ignore(argument):
         model.compile(g_optimizer=adam(), d_optimizer=adam(), **{argument: "mae"})
 
 
+def test_pix2pix_compile_takes_the_research_terms_as_one_object():
+    from keras_colorizer.gan.losses import ExtraLosses
+
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
+    adam = keras.optimizers.Adam
+    with pytest.raises(ValueError, match=r"Pass lambda_temporal as extra_losses=ExtraLosses\(\.\.\.\)"):
+        model.compile(g_optimizer=adam(), d_optimizer=adam(), lambda_temporal=1.0)
+    model.compile(g_optimizer=adam(), d_optimizer=adam(), extra_losses=ExtraLosses(lambda_temporal=2.0, temporal_shift=8))
+    assert (model.lambda_temporal, model.temporal_shift, model.ab_weights) == (2.0, 8, None) and "g_temporal" in model.trackers
+    model.compile(g_optimizer=adam(), d_optimizer=adam())
+    assert model.lambda_temporal == 0.0 and model.lambda_l1 == 100.0
+
+
 def test_optimizer_state_restores_by_variable_path_whatever_the_order(tmp_path):
     """Adam's two moments have equal shapes: restored by position, a reordering would swap them silently."""
     model = _compiled(UNetGenerator(levels=3, ngf=4, seed=0))

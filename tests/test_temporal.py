@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_colorizer import color
 from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
+from keras_colorizer.gan.losses import ExtraLosses
 from keras_colorizer.gan.pix2pix import Pix2Pix
 from tests.conftest import real_crops
 
@@ -17,7 +18,8 @@ def _trained_generator(crops, steps=150, lambda_temporal=0.0):
     generator = UNetGenerator(levels=4, ngf=16, dropout=0.0, seed=0)
     model = Pix2Pix(generator, PatchGANDiscriminator(n_layers=2, ndf=8, seed=1), seed=0)
     adam = lambda: keras.optimizers.Adam(1e-3, beta_1=0.5)  # noqa: E731
-    model.compile(g_optimizer=adam(), d_optimizer=adam(), lambda_l1=100.0, lambda_temporal=lambda_temporal, temporal_shift=16)
+    model.compile(g_optimizer=adam(), d_optimizer=adam(), lambda_l1=100.0,
+                  extra_losses=ExtraLosses(lambda_temporal=lambda_temporal, temporal_shift=16))
     dataset = tf.data.Dataset.from_tensor_slices(crops).repeat().shuffle(16, seed=0).batch(4)
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
     draws = 1 if lambda_temporal else 0  # one offset a step

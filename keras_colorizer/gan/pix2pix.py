@@ -23,7 +23,7 @@ from keras import ops
 from keras_colorizer import color
 from keras_colorizer.models import ab_classes
 from keras_colorizer.gan import rebalance
-from keras_colorizer.gan.losses import GAN_MODES, gan_loss, l1_loss
+from keras_colorizer.gan.losses import GAN_MODES, ExtraLosses, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
 ENCODINGS = ("rgb", "lab8")
@@ -78,7 +78,7 @@ class Pix2Pix(keras.Model):
         encoding: what the uint8 training batches hold: `"rgb"` (sRGB) or
             `"lab8"` (OpenCV 8-bit Lab). Batches may also be given as a
             float pair (L, ab) in network range.
-        seed: seed of the training-only draws (the offsets of `compile(lambda_temporal=...)`).
+        seed: seed of the training-only draws (the offsets of the video consistency term, `ExtraLosses`).
 
     uint8 batches of another size than the generator's `image_size` (the
     side it trains at) are resized to it on the device (bilinear); with no
@@ -144,24 +144,18 @@ class Pix2Pix(keras.Model):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, ab_weights=None, lambda_class=10.0,
-                lambda_temporal=0.0, temporal_shift=32, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, extra_losses=None, **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
-        The losses are the pix2pix ones (`gan_mode`, `lambda_l1`): `loss`,
+        The losses are the pix2pix ones: the GAN loss (`gan_mode`,
+        `"lsgan"` or `"vanilla"`) plus `lambda_l1` times L1. `loss`,
         `metrics` and a single `optimizer` are refused rather than ignored.
         Under a `mixed_float16` policy wrap each optimizer in
         `keras.optimizers.LossScaleOptimizer`; the step scales each loss with
-        its own optimizer's scale. `ab_weights`, per ab bin
-        (`keras_colorizer.gan.rebalance`), weight each pixel's L1 by how rare
-        its true colour is; the `g_l1` log stays the plain L1. A generator
-        with ab bin logits (`ab_classes`) adds `lambda_class` times their
-        cross-entropy (`g_class`), which `ab_weights` then weight instead of
-        L1, as in Zhang et al. `lambda_temporal` weighs a consistency term for video: the generator
-        also colours a crop of each batch, `temporal_shift` pixels smaller
-        and at a random offset (a camera that moved), and the L1 between
-        that and the same pixels of the whole image's colour is added
-        (`g_temporal`). The crop must suit the generator's size multiple.
+        its own optimizer's scale. `extra_losses` (`gan.losses.ExtraLosses`)
+        turns on the research terms: colour rebalancing, a classifying
+        generator's cross-entropy, video consistency; the `g_l1` log stays
+        the plain L1.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -169,22 +163,21 @@ class Pix2Pix(keras.Model):
                 f"Pix2Pix.compile takes g_optimizer, d_optimizer, gan_mode and lambda_l1; its losses and "
                 f"metrics are fixed. Received: {', '.join(ignored)}"
             )
+        moved = sorted(k for k in ("ab_weights", "lambda_class", "lambda_temporal", "temporal_shift") if k in kwargs)
+        if moved:
+            raise ValueError(f"Pass {', '.join(moved)} as extra_losses=ExtraLosses(...) (keras_colorizer.gan.losses).")
+        extra = ExtraLosses() if extra_losses is None else extra_losses
         if gan_mode not in GAN_MODES:
             raise ValueError(f"Unknown GAN loss. Expected one of: {', '.join(GAN_MODES)}. Received: gan_mode={gan_mode!r}")
-        if lambda_l1 < 0 or lambda_class < 0:
-            raise ValueError(f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={lambda_class}")
-        if lambda_temporal < 0 or temporal_shift < 1:
-            raise ValueError(f"lambda_temporal must be >= 0 and temporal_shift >= 1. Received: {lambda_temporal}, {temporal_shift}")
-        super().compile(optimizer=None, **kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
-        self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
-        self.gan_mode = gan_mode
-        self.lambda_l1 = float(lambda_l1)
-        self.lambda_class = float(lambda_class)
-        self.lambda_temporal, self.temporal_shift = float(lambda_temporal), int(temporal_shift)
-        if self.lambda_temporal and "g_temporal" not in self.trackers:
-            self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
+        if lambda_l1 < 0 or extra.lambda_class < 0:
+            raise ValueError(
+                f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={extra.lambda_class}"
+            )
+        if extra.lambda_temporal < 0 or extra.temporal_shift < 1:
+            raise ValueError(
+                f"lambda_temporal must be >= 0 and temporal_shift >= 1. Received: {extra.lambda_temporal}, {extra.temporal_shift}"
+            )
+        ab_weights = extra.ab_weights
         if ab_weights is not None:
             ab_weights = np.asarray(ab_weights, "float32")
             if ab_weights.shape != (rebalance.BINS_PER_AXIS**2,) or not np.all(np.isfinite(ab_weights) & (ab_weights > 0)):
@@ -192,6 +185,16 @@ class Pix2Pix(keras.Model):
                     f"ab_weights must hold {rebalance.BINS_PER_AXIS**2} positive weights, one per ab bin. "
                     f"Received shape {ab_weights.shape}"
                 )
+        super().compile(optimizer=None, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.optimizer = OptimizerPair(g_optimizer, d_optimizer)
+        self.gan_mode = gan_mode
+        self.lambda_l1 = float(lambda_l1)
+        self.lambda_class = float(extra.lambda_class)
+        self.lambda_temporal, self.temporal_shift = float(extra.lambda_temporal), int(extra.temporal_shift)
+        if self.lambda_temporal and "g_temporal" not in self.trackers:
+            self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
         self.ab_weights = ab_weights
 
     def build_optimizers(self):

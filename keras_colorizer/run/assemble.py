@@ -11,6 +11,7 @@ import keras
 
 from keras_colorizer.models import PatchGANDiscriminator, build_generator
 from keras_colorizer.gan.optimizers import FusedAdam
+from keras_colorizer.gan.losses import ExtraLosses
 from keras_colorizer.gan.pix2pix import Pix2Pix
 from keras_colorizer.gan.schedules import ConstantThenLinearDecay
 
@@ -104,10 +105,8 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         d_optimizer=paper_adam("d_adam", **adam),
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
-        lambda_class=options.lambda_class,
-        ab_weights=ab_weights,
-        lambda_temporal=options.lambda_temporal,
-        temporal_shift=options.temporal_shift(),
+        extra_losses=ExtraLosses(ab_weights=ab_weights, lambda_class=options.lambda_class,
+                                 lambda_temporal=options.lambda_temporal, temporal_shift=options.temporal_shift()),
         jit_compile=resolve_jit_compile(options.jit_compile),
         steps_per_execution=options.steps_per_execution,
     )

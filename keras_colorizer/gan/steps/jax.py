@@ -65,7 +65,7 @@ def train_step(model, state, batch):
         outputs = tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs,)
         if offset is None:
             return outputs, new_state
-        # The consistency term (`Pix2Pix.compile(lambda_temporal=...)`) rides along as a last output.
+        # The consistency term (`ExtraLosses.lambda_temporal`) rides along as a last output.
         moved, new_state = generator.stateless_call(weights, new_state, model.crop(l_norm, offset), training=True)
         return outputs + (l1_loss(moved, model.crop(outputs[0], offset)),), new_state
 
