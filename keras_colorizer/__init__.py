@@ -1,16 +1,16 @@
 """keras-colorizer: photo colorization with a pix2pix conditional GAN in Keras 3.
 
-Modules: `color` (sRGB <-> CIELAB), `data` (sources and the tf.data
-pipeline), `models` (generator families and the PatchGAN discriminator,
-registered Keras classes), `pix2pix` (the training model), `training` (a run
-from options), `inference` (`Colorizer`), `presets` (the ready-made
-colorizers, `list_presets()`), `export` (SavedModel and TFLite).
+The flow, one package each: `data` (sources and the tf.data pipeline) ->
+`models` (generator families and the PatchGAN discriminator, registered
+Keras classes) -> `gan` (`Pix2Pix`, its steps and losses) -> `run` (a
+training run from options) -> `inference` (`Colorizer`; `presets`: the
+ready-made colorizers, `list_presets()`) -> `export` (SavedModel and
+TFLite) -> `video` -> `demo` -> `cli`.
 
 Importing the package registers its Keras classes, so
 `keras.saving.load_model("generator.keras")` works after `import
-keras_colorizer` alone. It changes no environment variable: the command
-lines hide TensorFlow's C++ info logs (`TF_CPP_MIN_LOG_LEVEL=2`); a program
-that wants the same sets it before it imports TensorFlow.
+keras_colorizer` alone. It sets no environment variable of its own
+(TensorFlow's import sets `TF_CPP_MIN_LOG_LEVEL=1` where it is unset).
 """
 
 from keras_colorizer import models  # noqa: F401 - registers the model classes with Keras
