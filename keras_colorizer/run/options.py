@@ -105,7 +105,7 @@ class TrainOptions:
     steps_per_epoch: Optional[int] = field(default=40, metadata={"help": "batches per epoch (0: one pass over the training photos)"})
     batch_size: int = field(default=4, metadata={"help": "images per batch (the paper uses 1)"})
     image_size: Optional[int] = field(default=None, metadata={"help": "side of the training crops (default: 224 with an ImageNet encoder, 128 unet_128, 256 unet_256)"})
-    generator: str = field(default="efficientnet_lite0_unet", metadata={"help": "efficientnet_lite0_unet (the default: ImageNet encoder), unet_256 or unet_128 (the paper's); more: docs/models.md"})
+    generator: str = field(default="efficientnet_lite0_unet", metadata={"help": "efficientnet_lite0_unet (the default: ImageNet encoder), unet_256 or unet_128 (the paper's); docs/models.md"})
     levels: Optional[int] = field(default=None, metadata={"help": "U-Net levels, overriding the depth --generator names (small models)"})
     ngf: int = field(default=32, metadata={"help": "generator filters in the outermost layer (paper: 64)"})
     ndf: int = field(default=32, metadata={"help": "discriminator filters in the first layer (paper: 64)"})
