@@ -127,7 +127,12 @@ def compare(reports, labels):
     return results
 
 
-def plot(results, path, colour_target=0.7):
+# Issue 35's targets for the ready-made model: (how far below gray's CIEDE2000, the least colour share).
+TARGETS = {"imagenet500": (0.3, 0.65), "kodak24": (0.0, 0.75)}
+OTHER_TARGET = (0.0, 0.7)
+
+
+def plot(results, path):
     from matplotlib.figure import Figure
 
     from keras_colorizer.plots import save_figure
@@ -146,8 +151,10 @@ def plot(results, path, colour_target=0.7):
                 axis.annotate(f"x{s}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
         axis.axhline(gray, color="gray", linestyle="--", linewidth=1, label=f"gray ({gray:.2f})")
         low = axis.get_ylim()[0]
-        axis.fill_between([colour_target * 100, axis.get_xlim()[1]], low, gray, color="green", alpha=0.08,
-                          label=f"target: below gray, CF >= {colour_target:.0%}")
+        margin, colour_target = TARGETS.get(os.path.basename(folder.rstrip("/")), OTHER_TARGET)
+        below = f"{margin} below gray" if margin else "below gray"
+        axis.fill_between([colour_target * 100, axis.get_xlim()[1]], low, gray - margin, color="green", alpha=0.08,
+                          label=f"target: {below}, CF >= {colour_target:.0%}")
         axis.set_title(f"{folder} ({result['photos']} photos)")
         axis.set_xlabel("colourfulness, % of the originals'")
         axis.set_ylabel("mean CIEDE2000 (lower is closer)")
