@@ -28,9 +28,13 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         log: where progress lines go.
     """
     from keras_colorizer import swap
-    from keras_colorizer.export.tflite import DEFAULT_VARIANTS
+    from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
 
     variants = list(DEFAULT_VARIANTS if variants is None else variants) if "tflite" in formats else []
+    for what, given, known in (("formats", formats, FORMATS), ("variants", variants, VARIANTS)):
+        unknown = [v for v in given if v not in known]
+        if unknown or (what == "formats" and not given):
+            raise ValueError(f"Unknown or no export {what}. Expected some of: {', '.join(known)}. Received: {what}={given!r}")
     out = os.path.abspath(out)
     with swap.locked(out):  # a second export to the same folder is refused, not let loose on this one's folders
         for line in swap.recover(out):

@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -257,6 +258,17 @@ def test_export_refuses_an_existing_folder_and_a_missing_model(tmp_path, trained
     assert code == 2 and "no such run or checkpoint" in error_lines(err)[0]
     assert not (tmp_path / "new").exists()
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_export_model_refuses_unknown_formats_and_variants_before_any_work(tmp_path, trained_run):
+    """The Python API checks what the command line's lists check (a typo is not a silently smaller export)."""
+    from keras_colorizer.export import export_model
+
+    for keywords, named in (({"formats": ["onnx"]}, "formats=['onnx']"), ({"formats": []}, "formats=[]"),
+                            ({"variants": ["int4"]}, "variants=['int4']")):
+        with pytest.raises(ValueError, match=re.escape(named)):
+            export_model(trained_run.run_dir, tmp_path / "out", **keywords)
+    assert not os.listdir(tmp_path)
 
 
 def _broken_copy(run_dir, tmp_path, breakage):

@@ -8,6 +8,7 @@ import sys
 
 from keras_colorizer.cli.common import ArgumentParser, fail, positive_int, quiet_tensorflow
 
+
 def model_name(value):
     """TF Serving finds a model at <base>/<name>/<version>/: the name is one short path segment."""
     from keras_colorizer.run.options import check_name
