@@ -28,62 +28,55 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         log: where progress lines go.
     """
     from keras_colorizer import swap
+    from keras_colorizer.errors import UserError
+    from keras_colorizer.export.generator import load_float32_generator
+    from keras_colorizer.export.report import write_report
     from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
+    from keras_colorizer.presets import resolve_model
 
     variants = list(DEFAULT_VARIANTS if variants is None else variants) if "tflite" in formats else []
     for what, given, known in (("formats", formats, FORMATS), ("variants", variants, VARIANTS)):
         unknown = [v for v in given if v not in known]
         if unknown or (what == "formats" and not given):
             raise ValueError(f"Unknown or no export {what}. Expected some of: {', '.join(known)}. Received: {what}={given!r}")
+
     out = os.path.abspath(out)
     with swap.locked(out):  # a second export to the same folder is refused, not let loose on this one's folders
         for line in swap.recover(out):
             log(line)
-        return _export_locked(model, out, formats, variants, size, network_size, model_name, version, calibration,
-                              calibration_crops, eval_crops, overwrite, log)
-
-
-def _export_locked(model, out, formats, variants, size, network_size, model_name, version, calibration,
-                   calibration_crops, eval_crops, overwrite, log):
-    from keras_colorizer import swap
-    from keras_colorizer.errors import UserError
-    from keras_colorizer.export.generator import load_float32_generator
-    from keras_colorizer.export.report import write_report
-    from keras_colorizer.presets import resolve_model
-
-    if os.path.exists(out) and not overwrite:
-        raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
-    generator, checkpoint, step = load_float32_generator(resolve_model(model))
-    if network_size is not None:
-        network_size = checked_network_size(generator, network_size)
-    elif generator.image_size is None:  # then the network runs at --size, which must suit it
+        if os.path.exists(out) and not overwrite:
+            raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
+        generator, checkpoint, step = load_float32_generator(resolve_model(model))
+        if network_size is not None:
+            network_size = checked_network_size(generator, network_size)
+        elif generator.image_size is None:  # then the network runs at --size, which must suit it
+            try:
+                generator.check_size(size)
+            except ValueError as error:
+                raise UserError(f"--size: {error}") from None
         try:
-            generator.check_size(size)
-        except ValueError as error:
-            raise UserError(f"--size: {error}") from None
-    try:
-        tmp = swap.staging_folder(out)
-    except OSError as error:
-        raise UserError(f"{out}: cannot write the export there ({error.strerror or error})") from None
-    try:
-        rows = []
-        if "saved_model" in formats:
-            rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size, log))
-        if variants:
-            metadata = tflite_metadata(generator, size, network_size, version, checkpoint, step)
-            rows += write_tflite_files(generator, tmp, variants, size, network_size, metadata, calibration,
-                                       calibration_crops, eval_crops, log)
-        table = write_report(tmp, rows)
-        swap.swap_in(tmp, out)
-    except BaseException as error:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if is_disk_full(error):
-            kept = f"the export already in {out} is kept as it was" if os.path.exists(out) else "nothing was written"
-            raise UserError(f"{os.path.dirname(out)}: the disk is full (No space left on device); {kept}") from None
-        raise
-    log(table)
-    log(f"Wrote {out}")
-    return rows
+            tmp = swap.staging_folder(out)
+        except OSError as error:
+            raise UserError(f"{out}: cannot write the export there ({error.strerror or error})") from None
+        try:
+            rows = []
+            if "saved_model" in formats:
+                rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size, log))
+            if variants:
+                metadata = tflite_metadata(generator, size, network_size, version, checkpoint, step)
+                rows += write_tflite_files(generator, tmp, variants, size, network_size, metadata, calibration,
+                                           calibration_crops, eval_crops, log)
+            table = write_report(tmp, rows)
+            swap.swap_in(tmp, out)
+        except BaseException as error:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if is_disk_full(error):
+                kept = f"the export already in {out} is kept as it was" if os.path.exists(out) else "nothing was written"
+                raise UserError(f"{os.path.dirname(out)}: the disk is full (No space left on device); {kept}") from None
+            raise
+        log(table)
+        log(f"Wrote {out}")
+        return rows
 
 
 def is_disk_full(error):
