@@ -7,6 +7,7 @@ them from their family (e.g. an ImageNet encoder).
 
 import inspect
 
+from keras_colorizer.models.backbones import RETIRED_BACKBONES
 from keras_colorizer.models.encoder_unet import EncoderUNetGenerator
 from keras_colorizer.models.unet import UNetGenerator
 
@@ -17,16 +18,20 @@ GENERATORS = {
     "efficientnet_lite0_unet": (EncoderUNetGenerator, {"backbone": "efficientnet_lite0"}),
 }
 # Removed in issue 36 with their keras.applications encoders: offered, never measured for quality.
-RETIRED_GENERATORS = ("mobilenet_v3_small_unet", "mobilenet_v3_large_unet", "efficientnet_v2_b0_unet", "resnet50_v2_unet",
-                      "convnext_tiny_unet")
+RETIRED_GENERATORS = tuple(f"{backbone}_unet" for backbone in RETIRED_BACKBONES)
+
+
+def check_not_retired(name, what="generator"):
+    """A ValueError saying why, if `name` is one of the removed generators."""
+    if name in RETIRED_GENERATORS:
+        raise ValueError(
+            f"{what} {name} was removed (its keras.applications encoder was never measured for quality); "
+            f"efficientnet_lite0_unet is the pretrained one"
+        )
 
 
 def _lookup(name):
-    if name in RETIRED_GENERATORS:
-        raise ValueError(
-            f"The {name} generator was removed (its keras.applications encoder was never measured for quality); "
-            f"efficientnet_lite0_unet is the pretrained one. Received: generator={name!r}"
-        )
+    check_not_retired(name)
     if name not in GENERATORS:
         raise ValueError(f"Unknown generator. Expected one of: {', '.join(sorted(GENERATORS))}. Received: generator={name!r}")
     return GENERATORS[name]

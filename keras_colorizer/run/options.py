@@ -183,14 +183,10 @@ class TrainOptions:
         cannot work. A run's options.json holds the size it used.
         """
         from keras_colorizer.models import GENERATORS, default_image_size
-        from keras_colorizer.models.architectures import RETIRED_GENERATORS
+        from keras_colorizer.models.architectures import check_not_retired
 
         try:
-            if self.generator in RETIRED_GENERATORS:
-                raise ValueError(
-                    f"--generator {self.generator} was removed (its keras.applications encoder was never measured for "
-                    f"quality); efficientnet_lite0_unet is the pretrained one"
-                )
+            check_not_retired(self.generator, "--generator")
             if self.generator not in GENERATORS:
                 raise ValueError(f"--generator must be one of {', '.join(sorted(GENERATORS))}. Received: {self.generator!r}")
             options = self

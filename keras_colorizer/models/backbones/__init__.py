@@ -22,6 +22,7 @@ from keras_colorizer.errors import UserError
 @dataclass(frozen=True)
 class Backbone:
     build: Callable  # (input tensor) -> a keras.Model on that tensor (no classifier head, no weights)
+    pretrained: Callable  # (weights: "imagenet" or a file's path) -> the model the weights load into, loaded
     scale: float
     offset: float
     taps: Dict[int, str]  # stride -> the layer whose output is the feature at that stride
@@ -34,12 +35,20 @@ def _lite0(tensor):
     return keras.Model(tensor, efficientnet_lite0_layers(tensor), name="efficientnet_lite0")
 
 
+def _lite0_pretrained(weights):
+    from keras_colorizer.models.backbones import efficientnet_lite
+
+    model = efficientnet_lite.efficientnet_lite0_classifier(input_size=None)
+    _load(model, efficientnet_lite.imagenet_weights() if weights == "imagenet" else weights, "efficientnet_lite0")
+    return model
+
+
 def backbones():
     """Every encoder by name."""
     from keras_colorizer.models.backbones.efficientnet_lite import INPUT_MEAN, INPUT_STD
 
     lite0 = Backbone(
-        _lite0, 1.0 / INPUT_STD, -INPUT_MEAN / INPUT_STD,
+        _lite0, _lite0_pretrained, 1.0 / INPUT_STD, -INPUT_MEAN / INPUT_STD,
         {2: "block0_project_bn", 4: "block2_add", 8: "block4_add", 16: "block10_add", 32: "block15_project_bn"},
         # Kept float in int8 files: 38.9 dB agreement on a trained model against 35.9 with all of it int8
         # (docs/benchmarks.md); the two layers are about 1% of the encoder's multiply-adds.
@@ -70,13 +79,7 @@ def pretrained_model(name, weights):
 
     A missing or unreadable weights file is a one-line `UserError`.
     """
-    get_backbone(name)  # an unknown name is its ValueError
-    from keras_colorizer.models.backbones import efficientnet_lite
-
-    model = efficientnet_lite.efficientnet_lite0_classifier(input_size=None)
-    path = efficientnet_lite.imagenet_weights() if weights == "imagenet" else weights
-    _load(model, path, name)
-    return model
+    return get_backbone(name).pretrained(weights)
 
 
 # (backbone, weights, the file's identity) -> its layers' weights; see `pretrained_layer_weights`.
