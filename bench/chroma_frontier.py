@@ -169,6 +169,8 @@ def main():
     parser.add_argument("--label", action="append", default=None,
                         help="a name per run or --compare report (default: the run folder's name)")
     parser.add_argument("--scale", action="append", type=float, default=None, help="a, b scale (repeat for several)")
+    parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
+                        help="every run's detail size (Colorizer's detail_size; default: each model's own)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
     parser.add_argument("--grids", default=None, metavar="DIR",
                         help="draw each folder's first photos at every scale (the runs' mean) to DIR/<folder>.png")
@@ -203,7 +205,7 @@ def main():
     if len(set(labels)) != len(labels):
         raise SystemExit(f"error: --label {labels}: two runs share a name; give each its own")
     try:
-        colorizers = {label: Colorizer.load(run) for label, run in zip(labels, args.runs)}
+        colorizers = {label: Colorizer.load(run, detail_size=args.detail_size) for label, run in zip(labels, args.runs)}
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
     models = {name: [colorizer] for name, colorizer in colorizers.items()}

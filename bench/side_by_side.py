@@ -1,10 +1,11 @@
 """Several colorizers on the same photos, side by side: gray, each model, the original (a picture for the docs).
 
 usage: python bench/side_by_side.py MODEL [MODEL ...] --label NAME [--label NAME ...] --photos FILE [FILE ...]
-                                    --out PICTURE.jpg [--longest 200]
+                                    --out PICTURE.jpg [--longest 200] [--detail-size N ...]
 
 Each MODEL is what `Colorizer.load` takes (a run, checkpoint, preset name,
-SavedModel or .tflite). Photos are shrunk so their longer side is
+SavedModel or .tflite); `--detail-size`, once per model where given, is its
+`Colorizer` detail size (the network's size for none). Photos are shrunk so their longer side is
 `--longest` pixels after colorizing at full size; a `.jpg` output is
 written at quality 75, so the picture stays small enough for the repository.
 """
@@ -29,10 +30,14 @@ def main():
     parser.add_argument("--photos", nargs="+", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--longest", type=int, default=200)
+    parser.add_argument("--detail-size", type=int, action="append", default=None)
     args = parser.parse_args()
     if len(args.label) != len(args.models):
         parser.error("give one --label per model")
-    colorizers = [Colorizer.load(model) for model in args.models]
+    details = args.detail_size or [None] * len(args.models)
+    if len(details) != len(args.models):
+        parser.error("give --detail-size once per model, or not at all")
+    colorizers = [Colorizer.load(model, detail_size=detail) for model, detail in zip(args.models, details)]
     rows = []
     for path in args.photos:
         original = read_image(path)

@@ -12,8 +12,8 @@ import numpy as np
 FORMATS = ("saved_model", "tflite")
 
 
-def export_model(model, out, *, formats=FORMATS, variants=None, size=256, network_size=None, model_name="colorizer",
-                 version=1, calibration=None, calibration_crops=100, eval_crops=8, overwrite=False, log=print):
+def export_model(model, out, *, formats=FORMATS, variants=None, size=256, network_size=None, detail_size=None,
+                 model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8, overwrite=False, log=print):
     """Export `model` (a run, a checkpoint folder or a preset's name) into the folder `out`; return the report's rows.
 
     Args:
@@ -21,6 +21,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         variants: TFLite variants (`export.tflite.VARIANTS`; default `DEFAULT_VARIANTS`).
         size: the side of the photos the TFLite files' `colorize` takes.
         network_size: the side the network runs at in every file (default: its training size).
+        detail_size: every file's photo signatures shrink the L to it before the network's size
+            (`Colorizer`'s `detail_size`; default: the preset's own, none for a run).
         model_name, version: where TF Serving finds the SavedModel (`serving/<name>/<version>/`).
         calibration: a folder of colour photos for int8 calibration (default: the built-in photos).
         calibration_crops, eval_crops: crops that calibrate, and crops of other photos that score the files.
@@ -32,7 +34,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
     from keras_colorizer.export.generator import load_float32_generator
     from keras_colorizer.export.report import write_report
     from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
-    from keras_colorizer.presets import resolve_model
+    from keras_colorizer.inference import check_detail_size
+    from keras_colorizer.presets import preset_detail_size, resolve_model
 
     variants = list(DEFAULT_VARIANTS if variants is None else variants) if "tflite" in formats else []
     for what, given, known in (("formats", formats, FORMATS), ("variants", variants, VARIANTS)):
@@ -54,6 +57,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
                 generator.check_size(size)
             except ValueError as error:
                 raise UserError(f"--size: {error}") from None
+        network = network_size or generator.image_size or size  # the side the network runs at
+        detail_size = check_detail_size(preset_detail_size(checkpoint) if detail_size is None else detail_size, network)
         try:
             tmp = swap.staging_folder(out)
         except OSError as error:
@@ -61,11 +66,12 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         try:
             rows = []
             if "saved_model" in formats:
-                rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size, log))
+                rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size,
+                                                detail_size, log))
             if variants:
-                metadata = tflite_metadata(generator, size, network_size, version, checkpoint, step)
-                rows += write_tflite_files(generator, tmp, variants, size, network_size, metadata, calibration,
-                                           calibration_crops, eval_crops, log)
+                metadata = tflite_metadata(generator, size, network_size, detail_size, version, checkpoint, step)
+                rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, metadata,
+                                           calibration, calibration_crops, eval_crops, log)
             table = write_report(tmp, rows)
             swap.swap_in(tmp, out)
         except BaseException as error:
@@ -132,18 +138,18 @@ def photo_crops(data, size, count, held_out, seed=0):
     return np.stack(crops)
 
 
-def write_serving_model(generator, tmp, name, version, network_size, log):
+def write_serving_model(generator, tmp, name, version, network_size, detail_size, log):
     """The SavedModel for TF Serving under `tmp/serving/<name>/<version>/`; its report row."""
     from keras_colorizer.export.report import folder_size
     from keras_colorizer.export.saved_model import serving_path, write_saved_model
 
     path = serving_path(tmp, name, version)
     log(f"[saved_model] writing {os.path.relpath(path, tmp)} ...")
-    write_saved_model(generator, network_size, path)
+    write_saved_model(generator, network_size, path, detail_size)
     return {"artifact": os.path.relpath(path, tmp), "size_mb": folder_size(path) / 2**20}
 
 
-def tflite_metadata(generator, size, network_size, version, checkpoint, step):
+def tflite_metadata(generator, size, network_size, detail_size, version, checkpoint, step):
     """What each TFLite file carries about itself: signatures, value ranges, version and the generator's config."""
     from keras_colorizer import signatures as names
 
@@ -163,12 +169,12 @@ def tflite_metadata(generator, size, network_size, version, checkpoint, step):
             },
         },
         "generator": {"class": type(generator).__name__, "config": generator.get_config(),
-                      "trained_image_size": generator.image_size, "network_size": network},
+                      "trained_image_size": generator.image_size, "network_size": network, "detail_size": detail_size},
     }
 
 
-def write_tflite_files(generator, tmp, variants, size, network_size, metadata, calibration, calibration_crops,
-                       eval_crops, log):
+def write_tflite_files(generator, tmp, variants, size, network_size, detail_size, metadata, calibration,
+                       calibration_crops, eval_crops, log):
     """Convert every variant into `tmp/tflite/`, check its ops, time and score it; their report rows."""
     from keras_colorizer.export.graphs import to_gray
     from keras_colorizer.export.report import keras_reference, litert_latency_ms, run_tflite, score
@@ -177,9 +183,10 @@ def write_tflite_files(generator, tmp, variants, size, network_size, metadata, c
     folder = os.path.join(tmp, "tflite")
     os.makedirs(folder)
     gray = to_gray(photo_crops(calibration, size, calibration_crops, held_out=False))
-    written = convert_variants(generator, size, variants, gray, folder, metadata, network_size=network_size, progress=log)
+    written = convert_variants(generator, size, variants, gray, folder, metadata, network_size=network_size,
+                               detail_size=detail_size, progress=log)
     originals = photo_crops(calibration, size, eval_crops, held_out=True)
-    reference = keras_reference(generator, size, originals, network_size)
+    reference = keras_reference(generator, size, originals, network_size, detail_size)
     rows = [{"artifact": "keras float32 (reference)", "size_mb": None, **score(reference, reference, originals)}]
     probe = reference["gray"][:1]
     for variant, path in written.items():

@@ -90,21 +90,24 @@ def resize_dynamic(images, size, antialias=False):
 def resize_static(images, size, antialias=False):
     """Bilinear resize between sizes known when traced, with builtin TFLite ops only.
 
-    The same size is the identity (no op). An antialiased shrink by a whole
-    factor is a box average (AVERAGE_POOL_2D; `antialias=True` of
-    `tf.image.resize` would need a Flex op); any other shrink is plain
-    bilinear.
+    The same size is the identity (no op). An antialiased shrink first
+    averages boxes of the largest whole factor that divides the image
+    (AVERAGE_POOL_2D; `antialias=True` of `tf.image.resize` would need a Flex
+    op), then resizes the rest of the way bilinearly; any other resize is
+    plain bilinear.
     """
     height, width = images.shape[1], images.shape[2]
     if (height, width) == tuple(size):
         return images
-    factor = height // size[0]
-    if antialias and factor > 1 and (height, width) == (factor * size[0], factor * size[1]):
-        return tf.nn.avg_pool2d(images, factor, factor, "VALID")
+    factor = min(height // size[0], width // size[1])
+    if antialias and factor > 1 and height % factor == 0 and width % factor == 0:
+        images = tf.nn.avg_pool2d(images, factor, factor, "VALID")
+        if tuple(images.shape[1:3]) == tuple(size):
+            return images
     return tf.image.resize(images, size, method="bilinear")
 
 
-def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
+def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS, detail_size=None):
     """uint8 images (N, H, W, C), C in 1..4 -> uint8 RGB (N, H, W, 3) at the same size."""
     with tf.control_dependencies(check_images(images, max_pixels)):
         channels = tf.shape(images)[3]
@@ -114,7 +117,7 @@ def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS):
             lambda: tf.repeat(images[..., :1], 3, axis=-1),
         )
     lightness = color.rgb_to_lab(tf.cast(rgb, tf.float32) / 255.0)[..., :1]
-    return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic))
+    return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic, detail_size=detail_size))
 
 
 def freeze(function, *input_specs):
@@ -133,12 +136,18 @@ def freeze_generator(generator, shape):
 
 
 class ServingModule(tf.Module):
-    """What the SavedModel for TensorFlow Serving holds: the generator and three signatures."""
+    """What the SavedModel for TensorFlow Serving holds: the generator and three signatures.
 
-    def __init__(self, generator, image_size, max_pixels=MAX_PIXELS):
+    The photo signatures colorize as `Colorizer` does with `detail_size`.
+    """
+
+    def __init__(self, generator, image_size, max_pixels=MAX_PIXELS, detail_size=None):
         super().__init__(name="colorizer")
         self.image_size = int(image_size)
         self.max_pixels = int(max_pixels)
+        self.detail_size = detail_size  # the L shrunk to it first (`colorize_lightness`), or None
+        # Saved with the model (0: none), so that `Colorizer.from_saved_model` draws as the signatures do.
+        self.detail_size_setting = tf.Variable(detail_size or 0, dtype=tf.int32, trainable=False, name="detail_size")
         size = self.image_size
         # The weights go into the graph as constants, once. Saved as variables
         # of the Keras model, they restored in TF2 Python, but the session
@@ -148,14 +157,14 @@ class ServingModule(tf.Module):
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name=names.SERVING_INPUT)])
         def serving_default(images):
-            return {names.SERVING_OUTPUT: colorize_uint8(images, self._predict, size, self.max_pixels)}
+            return {names.SERVING_OUTPUT: colorize_uint8(images, self._predict, size, self.max_pixels, detail_size)}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=names.BYTES_INPUT)])
         def colorize_bytes(image_bytes):
             def one(encoded):
                 image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
                 image = tf.image.convert_image_dtype(image, tf.uint8, saturate=True)
-                out = colorize_uint8(image[None], self._predict, size, self.max_pixels)[0]
+                out = colorize_uint8(image[None], self._predict, size, self.max_pixels, detail_size)[0]
                 return tf.io.encode_png(out)
 
             return {names.BYTES_OUTPUT: tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
@@ -182,18 +191,19 @@ class MobileModule(tf.Module):
 
     `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab
     inside, the network run at its training size as on the desktop
-    (`colorize_lightness`): the photo's L shrunk to it, the predicted ab
-    enlarged back to S.
+    (`colorize_lightness`): the photo's L shrunk to it (to `detail_size`
+    first, where given), the predicted ab enlarged back to S.
     `predict_ab` (the network alone): network-range L (1, N, N, 1) -> ab
     (1, N, N, 2), N `network_size`: by default the generator's training
     size (S if it has none).
     """
 
-    def __init__(self, generator, size, network_size=None):
+    def __init__(self, generator, size, network_size=None, detail_size=None):
         super().__init__(name="colorizer_mobile")
         self.generator = generator
         self.size = int(size)
         self.network_size = int(network_size or generator.image_size or size)
+        self.detail_size = detail_size = detail_size if detail_size and detail_size < self.network_size else None
         self.lightness_of_gray = gray_lightness_table()
         size, network_size = self.size, self.network_size
 
@@ -203,7 +213,7 @@ class MobileModule(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name=names.MOBILE_INPUT)])
         def colorize(gray):
             lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
-            rgb = colorize_lightness(lightness, predict, network_size, resize=resize_static)
+            rgb = colorize_lightness(lightness, predict, network_size, resize=resize_static, detail_size=detail_size)
             return {names.MOBILE_OUTPUT: to_uint8(rgb)}
 
         @tf.function(input_signature=[tf.TensorSpec([1, network_size, network_size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])

@@ -58,25 +58,27 @@ def score_photo(name, original, colorized):
     return row, gray
 
 
-def summarize(model, data, rows, photos, image_size):
+def summarize(model, data, rows, photos, colorizer):
     return {
         "model": model if isinstance(model, str) else os.fspath(model) if isinstance(model, os.PathLike) else repr(model),
         "data": os.fspath(data),
         "photos": len(rows),
         "grayscale_skipped": len(photos.report.grayscale_skipped),
         "unreadable_skipped": len(photos.report.unreadable),
-        "network_size": image_size,
+        "network_size": colorizer.image_size,
+        "detail_size": colorizer.detail_size,
         "model_scores": {key: _mean(rows, key) for key in SCORES},
         "gray_scores": {key: _mean(rows, f"gray_{key}") for key in GRAY_SCORES},
     }
 
 
-def evaluate(model, data, out, grid_photos=6, verbose=True, name=None):
+def evaluate(model, data, out, grid_photos=6, verbose=True, name=None, detail_size=None):
     """Score `model` on the colour photos under `data`; write CSV, JSON and figures to `out`; return the summary.
 
     `model` is what `Colorizer.load` takes, or a `Colorizer`. `name` titles
     the grid and is the summary's `model` (default: the model's path; give
-    one for a `Colorizer`, which has none).
+    one for a `Colorizer`, which has none). `detail_size` is `Colorizer.load`'s
+    (default: the model's own setting); the summary records the one used.
     """
     import keras
 
@@ -87,7 +89,7 @@ def evaluate(model, data, out, grid_photos=6, verbose=True, name=None):
     from keras_colorizer.data.kaggle import is_kaggle_layout
     from keras_colorizer.errors import UserError
 
-    colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model)
+    colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model, detail_size=detail_size)
     if os.path.isdir(data) and is_kaggle_layout(data):
         raise UserError(
             f"{data}: is the Kaggle .npy layout; evaluate takes a folder of colour photos (export some with their "
@@ -114,7 +116,7 @@ def evaluate(model, data, out, grid_photos=6, verbose=True, name=None):
                 grid.append((photos.name(i), [thumbnail(x) for x in (gray, colorized, original)]))
             progress.add(1)
 
-    summary = summarize(name or model, data, rows, photos, colorizer.image_size)
+    summary = summarize(name or model, data, rows, photos, colorizer)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     if grid:

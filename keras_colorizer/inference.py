@@ -1,6 +1,7 @@
 """Colorize photos of any size with a trained generator.
 
-The network sees the photo's L resized to its training size; the a, b it
+The network sees the photo's L resized to its training size (optionally
+shrunk further first, to the level of detail it was trained on); the a, b it
 predicts are resized back to the photo's size and joined with the photo's own
 full-resolution L, so detail and brightness come from the original and only
 colour comes from the model. Colours outside sRGB lose chroma, not lightness.
@@ -57,13 +58,16 @@ def _resize(images, size, antialias=False):
     return ops.image.resize(images, size, interpolation="bilinear", antialias=antialias)
 
 
-def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, saturation=1.0):
+def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, saturation=1.0, detail_size=None):
     """The colorization recipe, in `keras.ops`, shared by `Colorizer` and the exported graphs.
 
     Args:
         lightness: L in [0, 100], shape (N, H, W, 1), any H and W.
         predict_ab: network-range L (N, S, S, 1) -> ab (N, S, S, 2).
         image_size: S, the side the network sees.
+        detail_size: D or None: the L is shrunk to D x D before it is
+            enlarged to S x S, so the network sees photos as detailed as
+            its training photos were (`check_detail_size`).
         resize: `resize(images, (height, width), antialias)`, bilinear; graphs
             whose H, W are only known at run time pass `tf.image.resize`
             (`keras.ops.image.resize` wants sizes known when traced).
@@ -75,12 +79,17 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, satura
         a, b resized to (H, W); colours outside sRGB lose chroma, not
         lightness (`color.lightness_ab_to_rgb_in_gamut`).
     """
-    return render_colour(lightness, predict_small_ab(lightness, predict_ab, image_size, resize), resize, saturation)
+    ab_small = predict_small_ab(lightness, predict_ab, image_size, resize, detail_size)
+    return render_colour(lightness, ab_small, resize, saturation)
 
 
-def predict_small_ab(lightness, predict_ab, image_size, resize=_resize):
+def predict_small_ab(lightness, predict_ab, image_size, resize=_resize, detail_size=None):
     """The recipe's first half: L in [0, 100] (N, H, W, 1) -> the network's ab (N, S, S, 2), network range."""
-    l_small = resize(lightness, (image_size, image_size), antialias=True)
+    if detail_size and detail_size < image_size:
+        lightness = resize(lightness, (detail_size, detail_size), antialias=True)
+        l_small = resize(lightness, (image_size, image_size), antialias=False)
+    else:
+        l_small = resize(lightness, (image_size, image_size), antialias=True)
     return ops.cast(predict_ab(color.normalize_l(ops.clip(l_small, 0.0, 100.0))), "float32")
 
 
@@ -95,6 +104,40 @@ def render_colour(lightness, ab_small, resize=_resize, saturation=1.0):
     if saturation != 1.0:
         ab = ab * saturation
     return color.lightness_ab_to_rgb_in_gamut(lightness, color.denormalize_ab(ab))
+
+
+def check_detail_size(value, image_size):
+    """`value` as an int in 1..image_size, None for none, or UserError naming it.
+
+    A network trained on small photos enlarged (Tiny ImageNet's 64-pixel
+    photos at 128) saw soft pictures; a photo shrunk straight to its size is
+    sharper than any it learnt from. Shrinking the L to `detail_size` first
+    and enlarging it to the network's size shows it photos as soft as its
+    training photos. `image_size` (or None) is the plain recipe.
+    """
+    if value is None:
+        return None
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size != value or not 1 <= size <= image_size:
+        raise UserError(f"detail size must be a whole number of pixels from 1 to the network's size ({image_size}). "
+                        f"Received: {value!r}")
+    return None if size == image_size else size
+
+
+def _exported_detail_size(tflite_path):
+    """The `detail_size` the export wrote in the JSON beside a TFLite file, or None (no such file or setting)."""
+    import json
+    import os
+
+    beside = os.path.splitext(tflite_path)[0] + ".json"
+    try:
+        with open(beside) as f:
+            return json.load(f)["generator"].get("detail_size")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def check_saturation(value):
@@ -135,6 +178,10 @@ class Colorizer:
         saturation: scale of the predicted colour (a, b), >= 0: 0 gives
             gray, 1 (the default) the model's own colour, above 1 stronger
             (then fitted into sRGB, lightness kept).
+        detail_size: shrink the photo's L to this side before enlarging it
+            to the network's (`check_detail_size`); None for none. The
+            loaders (`load`, `from_preset`, ...) default to the model's own
+            setting: a preset's `detail_size`, none for a run.
 
     Example:
     >>> colorizer = Colorizer.from_preset("lite0_unet_tiny_imagenet")   # shipped with the package
@@ -142,7 +189,7 @@ class Colorizer:
     >>> Colorizer.load("runs/2026-11-25_08-00-00", saturation=1.3)   # a run of your own, stronger colour
     """
 
-    def __init__(self, generator, image_size, predict_ab=None, saturation=1.0):
+    def __init__(self, generator, image_size, predict_ab=None, saturation=1.0, detail_size=None):
         if generator is None and predict_ab is None:
             raise ValueError("Colorizer needs a generator or a predict_ab function.")
         if image_size is None:
@@ -152,9 +199,10 @@ class Colorizer:
         self.image_size = int(image_size)
         self._predict = predict_ab
         self.saturation = check_saturation(saturation)
+        self.detail_size = check_detail_size(detail_size, self.image_size)
 
     @classmethod
-    def load(cls, path, saturation=1.0):
+    def load(cls, path, saturation=1.0, detail_size=None):
         """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, a `.tflite` file, or a preset's name.
 
         All of them colorize through the same recipe (`colorize_lightness`);
@@ -169,29 +217,34 @@ class Colorizer:
         for line in recover_on_load(path):  # an export killed mid-swap left the folder aside: put it right first
             print(line, flush=True)
         if os.path.isfile(path) and path.endswith(".tflite"):
-            return cls.from_tflite(path, saturation=saturation)
+            return cls.from_tflite(path, saturation=saturation, detail_size=detail_size)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
-            return cls.from_saved_model(path, saturation=saturation)
-        return cls.from_checkpoint(path, saturation=saturation)
+            return cls.from_saved_model(path, saturation=saturation, detail_size=detail_size)
+        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size)
 
     @classmethod
-    def from_preset(cls, preset, saturation=1.0):
+    def from_preset(cls, preset, saturation=1.0, detail_size=None):
         """A ready-made colorizer shipped with the package (`keras_colorizer.list_presets()`), or a preset folder."""
         import os
 
         from keras_colorizer.presets import preset_path
 
         path = os.fspath(preset)
-        return cls.from_checkpoint(path if os.path.isdir(path) else preset_path(path), saturation=saturation)
+        path = path if os.path.isdir(path) else preset_path(path)
+        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size)
 
     @classmethod
-    def from_checkpoint(cls, path, saturation=1.0):
+    def from_checkpoint(cls, path, saturation=1.0, detail_size=None):
         """From a run folder (its latest checkpoint), a checkpoint folder or a preset folder: its `generator.keras`."""
-        generator = load_generator(find_checkpoint(path))
-        return cls(generator, generator.image_size, saturation=saturation)
+        from keras_colorizer.presets import preset_detail_size
+
+        checkpoint = find_checkpoint(path)
+        generator = load_generator(checkpoint)
+        detail_size = preset_detail_size(checkpoint) if detail_size is None else detail_size
+        return cls(generator, generator.image_size, saturation=saturation, detail_size=detail_size)
 
     @classmethod
-    def from_saved_model(cls, path, saturation=1.0):
+    def from_saved_model(cls, path, saturation=1.0, detail_size=None):
         """From the SavedModel that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         import tensorflow as tf
 
@@ -211,12 +264,14 @@ class Colorizer:
             inputs = {signatures.PREDICT_AB_INPUT: tf.convert_to_tensor(l_norm, tf.float32)}
             return signature(**inputs)[signatures.PREDICT_AB_OUTPUT]
 
-        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation)
+        if detail_size is None and hasattr(loaded, "detail_size_setting"):  # exported with the model's setting
+            detail_size = int(loaded.detail_size_setting.numpy()) or None
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation, detail_size=detail_size)
         colorizer._loaded = loaded  # keep the restored objects alive
         return colorizer
 
     @classmethod
-    def from_tflite(cls, path, saturation=1.0):
+    def from_tflite(cls, path, saturation=1.0, detail_size=None):
         """From a `.tflite` file that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         from ai_edge_litert.interpreter import Interpreter
 
@@ -234,7 +289,9 @@ class Colorizer:
             outputs = [runner(**{signatures.PREDICT_AB_INPUT: one[None]}) for one in batch]
             return np.concatenate([out[signatures.PREDICT_AB_OUTPUT] for out in outputs])
 
-        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation)
+        if detail_size is None:
+            detail_size = _exported_detail_size(path)
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation, detail_size=detail_size)
         colorizer._interpreter = interpreter
         return colorizer
 
@@ -250,7 +307,8 @@ class Colorizer:
         What `colorize` does before it resizes a, b to the photo; videos
         smooth a, b over time in between.
         """
-        ab = predict_small_ab(ops.convert_to_tensor(lightness, "float32"), self.predict_ab, self.image_size)
+        ab = predict_small_ab(ops.convert_to_tensor(lightness, "float32"), self.predict_ab, self.image_size,
+                              detail_size=self.detail_size)
         return ops.convert_to_numpy(color.denormalize_ab(ab)) * np.float32(self.saturation)
 
     def colorize(self, image):
@@ -265,7 +323,7 @@ class Colorizer:
         """Run the network on one image (any form `colorize` takes): a `Prediction` that `render` draws."""
         rgb, alpha = split_channels(image)
         lightness = color.rgb_to_lab(rgb[None])[..., :1]  # (1, H, W, 1), the photo's own L
-        ab_small = predict_small_ab(lightness, self.predict_ab, self.image_size)
+        ab_small = predict_small_ab(lightness, self.predict_ab, self.image_size, detail_size=self.detail_size)
         return Prediction(ops.convert_to_numpy(lightness), ops.convert_to_numpy(ab_small), alpha)
 
     def render(self, prediction, saturation=None):

@@ -2,15 +2,18 @@
 
 usage: python tools/make_preset.py CHECKPOINT NAME --description TEXT --card MODEL_CARD.md
                                    [--float16] [--scores SUMMARY.json ...] [--tflite INT8.tflite]
+                                   [--detail-size PIXELS]
 
 Writes keras_colorizer/presets/NAME/: generator.keras (with --float16 its
 weights stored as float16, read back into float32 variables: half the size),
 state.json (step, epoch, the training options with data paths cut to their
-last two parts), preset.json (description, scores), the model card, and
-with --tflite the int8 phone file `keras-colorizer export CHECKPOINT
---variants int8` wrote (colorizer_int8.tflite: what `keras-colorizer demo`
-runs in the browser). The folder is built under a temporary name and
-renamed into place.
+last two parts), preset.json (description, scores, the `detail_size` its
+photos are shown at, measured), the model card, and with --tflite the int8
+phone file `keras-colorizer export CHECKPOINT --variants int8` wrote
+(colorizer_int8.tflite: what `keras-colorizer demo` runs in the browser)
+with its metadata beside it as the export writes them (colorizer_int8.json:
+the page reads the detail size there). The folder is built under a
+temporary name and renamed into place.
 """
 
 import argparse
@@ -88,6 +91,8 @@ def main(argv=None):
     parser.add_argument("--float16", action="store_true")
     parser.add_argument("--scores", nargs="*", default=[], help="evaluate summary.json files to record")
     parser.add_argument("--tflite", help="the int8 .tflite file exported from this checkpoint")
+    parser.add_argument("--detail-size", type=int, default=None,
+                        help="the side photos' L is shrunk to before the network's (Colorizer's detail_size)")
     args = parser.parse_args(argv)
     checkpoint = find_checkpoint(args.checkpoint)
     state = read_state(checkpoint)
@@ -105,16 +110,20 @@ def main(argv=None):
             "photos": summary["photos"], "model": summary["model_scores"], "gray": summary["gray_scores"]}
     write_json(os.path.join(staging, PRESET_FILE), {
         "description": args.description, "step": state["step"], "weights": "float16" if args.float16 else "float32",
-        "scores": scores})
+        "scores": scores, **({"detail_size": args.detail_size} if args.detail_size else {})})
     shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
     if args.tflite:
         from keras_colorizer.export.tflite import check_builtin_ops, read_metadata
 
         check_builtin_ops(args.tflite)
         metadata = read_metadata(args.tflite) or {}
-        if metadata.get("variant") != "int8" or metadata.get("step") != state["step"]:
-            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']}; its metadata: {metadata}")
+        if (metadata.get("variant"), metadata.get("step")) != ("int8", state["step"]) or \
+                metadata.get("generator", {}).get("detail_size") != args.detail_size:
+            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at detail size "
+                             f"{args.detail_size}; its metadata: {metadata}")
         shutil.copyfile(args.tflite, os.path.join(staging, "colorizer_int8.tflite"))
+        with open(os.path.join(staging, "colorizer_int8.json"), "w") as f:  # as the export writes it beside the file
+            json.dump(metadata, f, indent=2)
     if os.path.exists(final):
         shutil.rmtree(final)
     os.replace(staging, final)

@@ -30,6 +30,10 @@ def build_parser():
                         "file (default: the ready-made preset shipped with the package)")
     parser.add_argument("--saturation", type=float, default=1.0,
                         help="scale of the predicted colour: 0 gray, 1 the model's own (default), 1.5 stronger")
+    parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
+                        help="shrink each photo's lightness to this side before enlarging it to the network's, as soft "
+                        "as the photos it learnt from (default: the model's own setting, 96 for the ready-made "
+                        "preset; the network's size for none)")
     parser.add_argument("--out", required=True, metavar="DIR_OR_VIDEO", help="folder for the results (created if missing), or a video file name for one input video")
     video = parser.add_argument_group("videos")
     video.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
@@ -155,7 +159,7 @@ def main(argv=None):
         from keras_colorizer.presets import DEFAULT_PRESET, resolve_model
 
         args.model = resolve_model(args.model or DEFAULT_PRESET)
-        colorizer = Colorizer.load(args.model, saturation=args.saturation)
+        colorizer = Colorizer.load(args.model, saturation=args.saturation, detail_size=args.detail_size)
         if not one_video_file:
             check_writable(args.out)
     except UserError as error:

@@ -42,6 +42,9 @@ def build_parser():
                         help="side the network runs at inside every exported file (default: its training size); a "
                         "smaller one is faster (a quarter of the work at half the side), e.g. 128 for a model "
                         "trained at 224 (docs/quality.md)")
+    parser.add_argument("--detail-size", type=positive_int, default=None, metavar="PIXELS",
+                        help="the photo's lightness shrunk to this side before the network's size, as colorize "
+                        "--detail-size (default: the model's own setting, 96 for the ready-made preset)")
     parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
     parser.add_argument("--version", type=positive_int, default=1, help="TF Serving model version, a positive integer (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
@@ -82,7 +85,7 @@ def export(args):
     variants = parse_list(args.variants, VARIANTS, "variants") if "tflite" in formats else []
     return export_model(
         args.model, args.out, formats=formats, variants=variants, size=args.size, network_size=args.network_size,
-        model_name=args.model_name, version=args.version, calibration=args.calibration,
+        detail_size=args.detail_size, model_name=args.model_name, version=args.version, calibration=args.calibration,
         calibration_crops=args.calibration_crops, eval_crops=args.eval_crops, overwrite=args.overwrite,
         log=lambda line: print(line, flush=True),
     )

@@ -11,7 +11,8 @@ LITERT_PATH = "/litert/"
 
 
 def web_app(gradio_app, tflite=None):
-    """A FastAPI app: `gradio_app` at /, the static page of `web/` at /litert/ with `tflite` as its model.tflite."""
+    """A FastAPI app: `gradio_app` at /, the static page of `web/` at /litert/ with `tflite` as its model.tflite
+    (and the JSON beside it, if any, as model.json)."""
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import FileResponse, RedirectResponse
@@ -26,6 +27,15 @@ def web_app(gradio_app, tflite=None):
 
             raise HTTPException(404, "this demo was started without a .tflite file (keras-colorizer demo --tflite FILE)")
         return FileResponse(tflite, media_type="application/octet-stream")
+
+    @app.get(LITERT_PATH + "model.json", include_in_schema=False)
+    def model_settings():  # the JSON the export writes beside the file: its detail size, its signatures
+        beside = None if tflite is None else os.path.splitext(tflite)[0] + ".json"
+        if beside is None or not os.path.isfile(beside):
+            from fastapi import HTTPException
+
+            raise HTTPException(404, "no JSON beside this demo's .tflite file")
+        return FileResponse(beside, media_type="application/json")
 
     @app.get(LITERT_PATH.rstrip("/"), include_in_schema=False)
     def litert_index():

@@ -2,7 +2,8 @@
 
 A preset is a folder here holding what a checkpoint holds for inference
 (`generator.keras`, `state.json` with the step and the training options)
-plus `preset.json` (a one-line description and its scores) and
+plus `preset.json` (a one-line description, its scores and the
+`detail_size` its photos are shown at, `Colorizer`'s `detail_size`) and
 `model_card.md` (what it was trained on, under which terms, how it scores,
 where it fails). Anything that takes a checkpoint takes a preset folder;
 the commands and `Colorizer.from_preset` also take its name. Loading reads
@@ -30,6 +31,15 @@ def list_presets():
     return presets
 
 
+def preset_detail_size(folder):
+    """The `detail_size` the preset in `folder` is measured best at, or None (also for a folder that is no preset)."""
+    path = os.path.join(folder, PRESET_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("detail_size")
+
+
 def preset_path(name):
     """The folder of the preset `name`, or UserError naming the presets there are."""
     path = os.path.join(PRESETS_DIR, str(name))
@@ -55,4 +65,4 @@ def resolve_model(model):
     )
 
 
-__all__ = ["DEFAULT_PRESET", "list_presets", "preset_path", "resolve_model"]
+__all__ = ["DEFAULT_PRESET", "list_presets", "preset_detail_size", "preset_path", "resolve_model"]

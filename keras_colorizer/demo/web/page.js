@@ -2,7 +2,7 @@
 // The model is the file named by ?model=URL (the demo server's model.tflite by default) or one chosen here.
 
 import { loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
-import { lightnessOf, networkLightness, renderColour, resizeAntialiased } from "./recipe.js";
+import { lightnessOf, networkLightness, networkSizedLightness, renderColour } from "./recipe.js";
 
 const SIGNATURE = "predict_ab"; // network-range L (1, S, S, 1) float32 -> ab (1, S, S, 2) float32
 const $ = (id) => document.getElementById(id);
@@ -13,12 +13,13 @@ const status = (text, isError = false) => {
 
 let model = null;
 let size = 0;
+let detailSize = null; // the model's detail size (the JSON the export writes beside it), or null
 let photo = null; // {width, height, rgba, lightness, networkInput, abSmall, hasAlpha, name, networkMs}
 // The last photo's arrays, for the browser's console and the tests (they compare the network's input
 // and output with Python's LiteRT).
 window.colorizerPage = { photo: null };
 
-async function useModel(source, label) {
+async function useModel(source, label, detail = null) {
   model?.delete();
   model = null;
   document.body.dataset.ready = "";
@@ -35,8 +36,10 @@ async function useModel(source, label) {
   }
   model = compiled;
   size = input.shape[1];
+  detailSize = detail && detail < size ? detail : null;
   document.body.dataset.ready = "1";
-  status(`Model ready: ${label} (the network sees ${size} x ${size}). Choose a photo.`);
+  const soften = detailSize ? `, the photo shrunk to ${detailSize} x ${detailSize} first` : "";
+  status(`Model ready: ${label} (the network sees ${size} x ${size}${soften}). Choose a photo.`);
 }
 
 async function colorize(file) {
@@ -54,7 +57,7 @@ async function colorize(file) {
   bitmap.close();
   const rgba = context.getImageData(0, 0, width, height).data;
   const lightness = lightnessOf(rgba, width, height);
-  const networkInput = networkLightness(resizeAntialiased(lightness, width, height, size));
+  const networkInput = networkLightness(networkSizedLightness(lightness, width, height, size, detailSize));
   const input = new Tensor(networkInput, [1, size, size, 1]);
   const networkStarted = performance.now();
   const outputs = await model.run(SIGNATURE, { l: input });
@@ -126,6 +129,10 @@ run(async () => {
     status(`No model at ${source} (${response.status}): choose a .tflite file written by keras-colorizer export.`);
     return;
   }
-  await useModel(new Uint8Array(await response.arrayBuffer()), source.split("/").pop());
+  // The export's JSON beside the file names the model's detail size, if it has one.
+  const beside = source.endsWith(".tflite") ? source.replace(/\.tflite$/, ".json") : null;
+  const settings = beside && (await fetch(beside).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+  const detail = settings?.generator?.detail_size ?? null;
+  await useModel(new Uint8Array(await response.arrayBuffer()), source.split("/").pop(), detail);
   document.body.dataset.readyMs = (performance.now() - started).toFixed(0);
 });

@@ -111,6 +111,34 @@ export function resizeAntialiased(values, width, height, size) {
   return out;
 }
 
+/**
+ * A one-channel square image (size x size) enlarged to outSize x outSize, bilinear with half-pixel
+ * centres (tf.image.resize without antialias): the second half of a detail size's soften.
+ */
+export function resizeBilinear(values, size, outSize) {
+  const taps = bilinearTaps(size, outSize);
+  const out = new Float32Array(outSize * outSize);
+  for (let y = 0; y < outSize; y++) {
+    const [y0, y1, fy] = taps[y];
+    for (let x = 0; x < outSize; x++) {
+      const [x0, x1, fx] = taps[x];
+      const top = values[y0 * size + x0] * (1 - fx) + values[y0 * size + x1] * fx;
+      const bottom = values[y1 * size + x0] * (1 - fx) + values[y1 * size + x1] * fx;
+      out[y * outSize + x] = top * (1 - fy) + bottom * fy;
+    }
+  }
+  return out;
+}
+
+/**
+ * The photo's L as the network sees it (size x size): shrunk with the antialiased filter, through
+ * detailSize x detailSize first where the model has a detail size (then enlarged bilinearly).
+ */
+export function networkSizedLightness(lightness, width, height, size, detailSize) {
+  if (!detailSize || detailSize >= size) return resizeAntialiased(lightness, width, height, size);
+  return resizeBilinear(resizeAntialiased(lightness, width, height, detailSize), detailSize, size);
+}
+
 /** The network's input: L clipped to [0, 100] and scaled to [-1, 1]. */
 export function networkLightness(lightnessSmall) {
   return lightnessSmall.map((l) => Math.min(Math.max(l, 0), 100) / L_SCALE - 1);
