@@ -1,11 +1,11 @@
 """Several colorizers on the same photos, side by side: gray, each model, the original (a picture for the docs).
 
 usage: python bench/side_by_side.py MODEL [MODEL ...] --label NAME [--label NAME ...] --photos FILE [FILE ...]
-                                    --out PICTURE.jpg [--longest 200] [--detail-size N ...]
+                                    --out PICTURE.jpg [--longest 200] [--detail-size N ...] [--saturation S ...]
 
 Each MODEL is what `Colorizer.load` takes (a run, checkpoint, preset name,
-SavedModel or .tflite); `--detail-size`, once per model where given, is its
-`Colorizer` detail size (the network's size for none). Photos are shrunk so their longer side is
+SavedModel or .tflite); `--detail-size` and `--saturation`, once per model where
+given, are its `Colorizer`'s (the network's size: no detail size). Photos are shrunk so their longer side is
 `--longest` pixels after colorizing at full size; a `.jpg` output is
 written at quality 75, so the picture stays small enough for the repository.
 """
@@ -31,13 +31,16 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--longest", type=int, default=200)
     parser.add_argument("--detail-size", type=int, action="append", default=None)
+    parser.add_argument("--saturation", type=float, action="append", default=None)
     args = parser.parse_args()
     if len(args.label) != len(args.models):
         parser.error("give one --label per model")
     details = args.detail_size or [None] * len(args.models)
-    if len(details) != len(args.models):
-        parser.error("give --detail-size once per model, or not at all")
-    colorizers = [Colorizer.load(model, detail_size=detail) for model, detail in zip(args.models, details)]
+    saturations = args.saturation or [1.0] * len(args.models)
+    if len(details) != len(args.models) or len(saturations) != len(args.models):
+        parser.error("give --detail-size and --saturation once per model, or not at all")
+    colorizers = [Colorizer.load(model, saturation=saturation, detail_size=detail)
+                  for model, saturation, detail in zip(args.models, saturations, details)]
     rows = []
     for path in args.photos:
         original = read_image(path)

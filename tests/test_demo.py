@@ -230,9 +230,8 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     """
     from keras import ops
 
-    from keras_colorizer import color
     from keras_colorizer.data.images import read_image
-    from keras_colorizer.inference import Colorizer, Prediction
+    from keras_colorizer.inference import Colorizer, Prediction, predict_small_ab
     from keras_colorizer.presets import DEFAULT_PRESET, preset_path
 
     page.on("pageerror", lambda error: print("page error:", error))
@@ -247,13 +246,24 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     assert difference.mean() < 1.0 and np.percentile(difference, 99) <= 5
     # The recipe around the network (L, its antialiased resize, a, b back at full size, the gamut) is Python's:
     size = python.image_size
+    assert python.detail_size == Colorizer.from_preset(DEFAULT_PRESET).detail_size  # from the JSON beside the file
     lightness = python.predict(read_image(photo)).lightness
-    python_input = color.normalize_l(ops.image.resize(lightness, (size, size), antialias=True))
+    python_input = predict_small_ab(lightness, lambda l_norm: l_norm, size, detail_size=python.detail_size)
     assert np.abs(network_input.reshape(1, size, size, 1) - ops.convert_to_numpy(python_input)).max() < 1e-5
     drawn = python.render(Prediction(lightness, ab.reshape(1, size, size, 2)))
     assert np.abs(shown.astype(int) - drawn).max() <= 1
     assert float(page.evaluate("document.body.dataset.totalMs")) > 0
     assert re.search(r"768 x 512 in \d+ ms \(network \d+ ms\)", page.inner_text("#status"))
+
+    # A model with a detail size (read from the export's JSON beside its file): the page's L goes through it
+    # as Python's does, an antialiased shrink to it and a bilinear enlargement to the network's side.
+    values = np.random.default_rng(0).uniform(0.0, 100.0, (90, 120)).astype(np.float32)
+    softened = page.evaluate("""async ([values, width, height]) => {
+        const recipe = await import(new URL("recipe.js", location.href).href);
+        return Array.from(recipe.networkSizedLightness(Float32Array.from(values), width, height, 64, 40));
+    }""", [values.ravel().tolist(), 120, 90])
+    expected = ops.image.resize(ops.image.resize(values[None, ..., None], (40, 40), antialias=True), (64, 64))
+    assert np.abs(np.reshape(softened, (1, 64, 64, 1)) - ops.convert_to_numpy(expected)).max() < 1e-3
 
     # Files chosen on the page, of a tiny trained model exported here: float32, and int8 with no float layer
     # (`--variants int8_web`), whose network gives Python's output to the bit.

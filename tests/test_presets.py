@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -98,7 +99,7 @@ def test_saturation_zero_is_gray_one_is_the_model_and_more_is_stronger(preset, p
     from keras_colorizer.evaluate import gray_baseline
 
     plain = preset.colorize(photo)
-    same = Colorizer(preset.generator, preset.image_size, saturation=1.0).colorize(photo)
+    same = Colorizer(preset.generator, preset.image_size, saturation=1.0, detail_size=preset.detail_size).colorize(photo)
     np.testing.assert_array_equal(plain, same)
     gray = Colorizer(preset.generator, preset.image_size, saturation=0).colorize(photo)
     assert np.abs(gray.astype(int) - gray_baseline(photo).astype(int)).max() <= 1
@@ -107,6 +108,47 @@ def test_saturation_zero_is_gray_one_is_the_model_and_more_is_stronger(preset, p
     assert chroma(strong).mean() > 1.2 * chroma(plain).mean()
     with pytest.raises(UserError, match=r"saturation must be a finite number >= 0 .*Received: -1"):
         Colorizer(preset.generator, preset.image_size, saturation=-1)
+
+
+def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(preset, photo, tmp_path, capsys):
+    """A preset's preset.json may name a detail size: the photo's L shrunk to it before the network's side, as
+    soft as the photos the network learnt from (Tiny ImageNet's 64-pixel photos at 128). The loaders and
+    `colorize` use it unless given another; the network's side is the plain recipe; a size outside 1..side is
+    one line."""
+    from keras_colorizer.inference import predict_small_ab
+
+    folder = tmp_path / "soft_preset"
+    shutil.copytree(preset_path(DEFAULT_PRESET), folder)
+    settings = json.loads((folder / "preset.json").read_text())
+    (folder / "preset.json").write_text(json.dumps({**settings, "detail_size": 96}))
+    soft = Colorizer.from_preset(str(folder))
+    assert soft.detail_size == 96 and Colorizer.load(str(folder)).detail_size == 96 and soft.image_size == 128
+    np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, 128, detail_size=96).colorize(photo))
+    plain = Colorizer.from_preset(str(folder), detail_size=128)
+    assert plain.detail_size is None
+    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, 128).colorize(photo))
+    assert np.abs(plain.colorize(photo).astype(int) - soft.colorize(photo).astype(int)).mean() > 0.3
+
+    seen = []
+    lightness = np.linspace(0.0, 100.0, 300 * 400, dtype=np.float32).reshape(1, 300, 400, 1) % 17.0 * 5.0  # fine stripes
+    for detail in (None, 96, 32):
+        predict_small_ab(lightness, lambda l_norm: seen.append(np.asarray(l_norm)) or np.zeros((1, 128, 128, 2)), 128,
+                         detail_size=detail)
+    sharpness = [np.abs(np.diff(l_norm, axis=2)).mean() for l_norm in seen]
+    assert sharpness[0] > sharpness[1] > sharpness[2]  # the smaller the detail size, the softer the network's input
+
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    for out, extra, expected in (("soft", [], soft), ("plain", ["--detail-size", "128"], plain)):
+        code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--model", str(folder),
+                                                                 "--out", str(tmp_path / out), *extra], capsys)
+        assert code == 0, err
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / out / "photo.png")), expected.colorize(photo))
+    for bad in ("0", "129"):
+        code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--model", str(folder),
+                                                                 "--out", str(tmp_path / "x"), "--detail-size", bad], capsys)
+        assert code == 2 and error_lines(err) == [
+            f"error: detail size must be a whole number of pixels from 1 to the network's size (128). Received: {bad}"]
+    assert not (tmp_path / "x").exists()
 
 
 def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys):
