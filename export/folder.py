@@ -13,7 +13,8 @@ FORMATS = ("saved_model", "tflite")
 
 
 def export_model(model, out, *, formats=FORMATS, variants=None, size=256, network_size=None, detail_size=None,
-                 model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8, overwrite=False, log=print):
+                 model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8,
+                 overwrite=False, log=print):
     """Export `model` (a run, a checkpoint folder or a preset's name) into the folder `out`; return the report's rows.
 
     Args:

@@ -32,8 +32,8 @@ def build_parser():
                         help="scale of the predicted colour: 0 gray, 1 the model's own (default), 1.5 stronger")
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="shrink each photo's lightness to this side before enlarging it to the network's, as soft "
-                        "as the photos it learnt from (default: the model's own setting, 96 for the ready-made "
-                        "preset; the network's size for none)")
+                        "as the photos it learnt from (default: the model's own setting, where it names one; the "
+                        "network's size for none; docs/lab/2026-12-06-tiny-imagenet.md)")
     parser.add_argument("--out", required=True, metavar="DIR_OR_VIDEO", help="folder for the results (created if missing), or a video file name for one input video")
     video = parser.add_argument_group("videos")
     video.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,

@@ -44,7 +44,7 @@ def build_parser():
                         "trained at 224 (docs/quality.md)")
     parser.add_argument("--detail-size", type=positive_int, default=None, metavar="PIXELS",
                         help="the photo's lightness shrunk to this side before the network's size, as colorize "
-                        "--detail-size (default: the model's own setting, 96 for the ready-made preset)")
+                        "--detail-size (default: the model's own setting, where it names one)")
     parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
     parser.add_argument("--version", type=positive_int, default=1, help="TF Serving model version, a positive integer (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
