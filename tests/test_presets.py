@@ -59,7 +59,8 @@ def test_a_built_wheel_carries_the_preset(tmp_path):
                     str(REPO)], check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("keras_colorizer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for member in ("generator.keras", "state.json", "preset.json", "model_card.md"):
+    for member in ("generator.keras", "state.json", "preset.json", "model_card.md", "colorizer_int8.tflite",
+                   "colorizer_int8.json"):
         assert f"keras_colorizer/presets/{DEFAULT_PRESET}/{member}" in names
 
 
