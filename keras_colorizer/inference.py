@@ -65,14 +65,14 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, satura
         lightness: L in [0, 100], shape (N, H, W, 1), any H and W.
         predict_ab: network-range L (N, S, S, 1) -> ab (N, S, S, 2).
         image_size: S, the side the network sees.
-        detail_size: D or None: the L is shrunk to D x D before it is
-            enlarged to S x S, so the network sees photos as detailed as
-            its training photos were (`check_detail_size`).
         resize: `resize(images, (height, width), antialias)`, bilinear; graphs
             whose H, W are only known at run time pass `tf.image.resize`
             (`keras.ops.image.resize` wants sizes known when traced).
         saturation: a scale of the predicted a, b before they are fitted
             into sRGB: 0 gives the gray photo, 1 the model's colour.
+        detail_size: D or None: the L is shrunk to D x D before it is
+            enlarged to S x S, so the network sees photos as detailed as
+            its training photos were (`check_detail_size`).
 
     Returns:
         sRGB in [0, 1], (N, H, W, 3): the input's own L with the predicted

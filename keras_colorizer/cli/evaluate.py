@@ -19,7 +19,7 @@ def build_parser():
                         "frame for frame the same (an archive-like copy with grain, say); the true a, b on its L are "
                         "scored too (truth_on_input), the floor of an output that keeps its L")
     parser.add_argument("--out", required=True, help="folder for the scores and figures")
-    parser.add_argument("--detail-size", type=positive_int, default=None, metavar="PIXELS",
+    parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="as colorize --detail-size (default: the model's own setting)")
     parser.add_argument("--grid-photos", type=positive_int, default=6, help="photos shown in grid.png (default: 6)")
     return parser

@@ -42,7 +42,7 @@ def build_parser():
                         help="side the network runs at inside every exported file (default: its training size); a "
                         "smaller one is faster (a quarter of the work at half the side), e.g. 128 for a model "
                         "trained at 224 (docs/quality.md)")
-    parser.add_argument("--detail-size", type=positive_int, default=None, metavar="PIXELS",
+    parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="the photo's lightness shrunk to this side before the network's size, as colorize "
                         "--detail-size (default: the model's own setting, where it names one)")
     parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
