@@ -119,6 +119,36 @@ def test_resume_continues_exactly_like_an_unbroken_run(tmp_path):
     assert float(a.g_optimizer.learning_rate) == pytest.approx(float(b.g_optimizer.learning_rate))
 
 
+def test_a_resumed_run_may_change_its_loss_weights_and_records_them(tmp_path, capsys):
+    import shutil
+
+    from keras_colorizer.run.checkpoint import read_options
+    from tests.conftest import call_main
+
+    options = dict(jitter=False, dropout=0.0, epochs=1, steps_per_epoch=2, val_split=0.3, lambda_l1=100.0)
+    first = train(tiny_options(tmp_path, name="first", **options), verbose=0)
+    shutil.copytree(first.run_dir, tmp_path / "kept")
+    shutil.copytree(first.run_dir, tmp_path / "changed")
+    kept = train(resume=str(tmp_path / "kept"), changes={"epochs": 2}, verbose=0)
+    code, stdout, err = call_main(
+        "keras_colorizer.cli.train",
+        ["--resume", str(tmp_path / "changed"), "--epochs", "2", "--lambda-l1", "10", "--rebalance", "0.5", "--quiet"], capsys,
+    )
+    assert code == 0, err[-2000:]
+    assert "From step 2 on: --lambda-l1 10 (was 100)" in stdout and "--rebalance 0.5 (was 0)" in stdout
+    changed_checkpoint = find_checkpoint(str(tmp_path / "changed"))
+    assert read_state(changed_checkpoint)["step"] == kept.steps == 4
+    # Each checkpoint keeps the weights it was trained under.
+    assert read_options(changed_checkpoint).lambda_l1 == 10.0 and read_options(changed_checkpoint).rebalance == 0.5
+    assert read_options(first.checkpoint).lambda_l1 == 100.0 and read_options(first.checkpoint).rebalance == 0.0
+    # The same start and steps: the runs resume exactly (test above), so only the new weights can make them differ.
+    opts = tiny_options(tmp_path, **options)
+    differ = [not np.allclose(a, b, atol=1e-5) for a, b in
+              zip(_restore_model(opts, kept.run_dir).generator.get_weights(),
+                  _restore_model(opts, str(tmp_path / "changed")).generator.get_weights())]
+    assert any(differ)
+
+
 class PoisonGenerator(keras.callbacks.Callback):
     """Make the generator's weights NaN when the second epoch starts."""
 

@@ -36,7 +36,7 @@ from keras_colorizer.run.checkpoint import (
     read_state,
     restore_checkpoint,
 )
-from keras_colorizer.run.options import ARCHITECTURE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
+from keras_colorizer.run.options import ARCHITECTURE_OPTIONS, PHASE_OPTIONS, RUNTIME_OPTIONS, OptionError, TrainOptions
 from keras_colorizer.errors import UserError
 from keras_colorizer.run.assemble import build_model, quiet_grappler
 
@@ -109,7 +109,8 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         options: `TrainOptions` for a new run.
         resume: a run folder or checkpoint to continue exactly, with its saved options.
         changes: when resuming, new values of `RUNTIME_OPTIONS` (`epochs`
-            extends a run; strategy, compilation and caching may change).
+            extends a run; strategy, compilation and caching may change) and
+            of `PHASE_OPTIONS` (the loss weights of a later phase).
         max_steps: stop after this many steps in all (a checkpoint is saved).
         verbose: passed to `model.fit` (progress bar by default).
 
@@ -121,11 +122,12 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         if options is not None:
             raise ValueError("train(): give options for a new run or resume=RUN (with changes), not both")
         changes = dict(changes or {})
-        fixed = sorted(set(changes) - set(RUNTIME_OPTIONS))
+        changeable = RUNTIME_OPTIONS + PHASE_OPTIONS
+        fixed = sorted(set(changes) - set(changeable))
         if fixed:
             raise OptionError(
                 f"--resume continues a run with its saved options; of the others only "
-                f"{', '.join('--' + k.replace('_', '-') for k in RUNTIME_OPTIONS)} may be given. "
+                f"{', '.join('--' + k.replace('_', '-') for k in changeable)} may be given. "
                 f"Received: {', '.join('--' + k.replace('_', '-') for k in fixed)}"
             )
         if _unstarted_run(resume):
@@ -139,6 +141,11 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
             saved, start_step = read_options(checkpoint), state["step"]
             run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
         options = dataclasses.replace(saved, **changes)
+        for name in PHASE_OPTIONS:
+            before, after = getattr(saved, name), getattr(options, name)
+            if before != after:
+                print(f"From step {start_step} on: --{name.replace('_', '-')} {after:g} (was {before:g}); the "
+                      "networks, optimizers and schedule go on.", flush=True)
     options = options or TrainOptions()
     if resume is None and options.init_from:
         options = adopt_architecture(options)
