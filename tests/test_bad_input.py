@@ -84,6 +84,7 @@ def _cases():
         (train, ["--resume", "{root}/missing"], "missing: no such run or checkpoint"),
         (train, ["--resume", "{root}/empty"], "empty: holds no checkpoint"),
         (train, ["--resume", "{run}", "--lr", "0.1"], "Received: --lr"),
+        (train, ["--resume", "{run}", "--rebalance", "2"], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
         # colorize
         (colorize, ["{root}/missing.png", "--model", "{run}", "--out", "{root}/c"], "missing.png: no such photo or folder"),
         (colorize, ["{root}/empty", "--model", "{run}", "--out", "{root}/c"], "empty: no photos or videos found in this folder"),

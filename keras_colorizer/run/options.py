@@ -22,7 +22,7 @@ STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 # Options that say how a run executes, not what it trains: `--resume` may change them.
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
 # Loss weights a run may change when it goes on (`--resume RUN --lambda-l1 100`): a later phase of the same
-# networks, optimizers and step. Each checkpoint's options.json records the weights it was trained under.
+# networks, optimizers and step. Each checkpoint's state.json records the weights it was trained under.
 PHASE_OPTIONS = ("lambda_l1", "rebalance")
 # Architecture settings: option -> the argument of the generator family's constructor that takes it.
 GENERATOR_SETTINGS = {

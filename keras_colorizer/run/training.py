@@ -141,15 +141,12 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
             saved, start_step = read_options(checkpoint), state["step"]
             run_dir = os.path.dirname(os.path.dirname(os.path.abspath(checkpoint)))
         options = dataclasses.replace(saved, **changes)
-        for name in PHASE_OPTIONS:
-            before, after = getattr(saved, name), getattr(options, name)
-            if before != after:
-                print(f"From step {start_step} on: --{name.replace('_', '-')} {after:g} (was {before:g}); the "
-                      "networks, optimizers and schedule go on.", flush=True)
     options = options or TrainOptions()
     if resume is None and options.init_from:
         options = adopt_architecture(options)
     options = options.validate()
+    if resume is not None:
+        _announce_phase(saved, options, start_step)
     # The strategy first: MultiWorkerMirroredStrategy must exist before other TensorFlow work.
     placement = distribute.place(options.strategy, options.batch_size, options.precision)
     previous_policy = keras.config.dtype_policy()
@@ -159,6 +156,15 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
     finally:
         keras.config.set_dtype_policy(previous_policy)
         placement.release()
+
+
+def _announce_phase(saved, options, start_step):
+    """Say which loss weights (`PHASE_OPTIONS`) a resumed run changes from `start_step` on."""
+    for name in PHASE_OPTIONS:
+        before, after = getattr(saved, name), getattr(options, name)
+        if before != after:
+            print(f"From step {start_step} on: --{name.replace('_', '-')} {after:g} (was {before:g}); the "
+                  "networks, optimizers and schedule go on.", flush=True)
 
 
 def _train(options, placement, run_dir, checkpoint, start_step, max_steps, verbose, extra_callbacks):
