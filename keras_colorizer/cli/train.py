@@ -58,8 +58,8 @@ def build_parser():
         group.add_argument(flag, dest=field.name, type=kind, default=None, metavar=field.name.upper(), help=help_text)
     run = groups["the run"]
     run.add_argument("--resume", metavar="RUN", default=None,
-                     help="continue a run (or checkpoint) exactly where it stopped, with its saved options; "
-                          "more --epochs train it further, and a later phase may change --lambda-l1 and --rebalance")
+                     help="continue a run (or checkpoint) where it stopped, with its saved options (more --epochs; "
+                          "new --lambda-l1, --rebalance)")
     run.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     parser.add_argument("--preset", default=None, help=argparse.SUPPRESS)  # the old name of --generator
     return parser
