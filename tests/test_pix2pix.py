@@ -1,5 +1,6 @@
 import math
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_colorizer import color
-from keras_colorizer.run.checkpoint import CheckpointError, find_checkpoint, read_state
+from keras_colorizer.run.checkpoint import CheckpointError, find_checkpoint, read_options, read_state
 from keras_colorizer.models import PatchGANDiscriminator, UNetGenerator
 from keras_colorizer.gan.losses import gan_loss
 from keras_colorizer.metrics import psnr
@@ -16,7 +17,7 @@ from keras_colorizer.gan.pix2pix import Pix2Pix
 from keras_colorizer.gan.schedules import ConstantThenLinearDecay
 from keras_colorizer.run.assemble import build_model
 from keras_colorizer.run.training import train
-from tests.conftest import tiny_options
+from tests.conftest import call_main, tiny_options
 from tests.conftest import real_crops
 
 
@@ -120,11 +121,6 @@ def test_resume_continues_exactly_like_an_unbroken_run(tmp_path):
 
 
 def test_a_resumed_run_may_change_its_loss_weights_and_records_them(tmp_path, capsys):
-    import shutil
-
-    from keras_colorizer.run.checkpoint import read_options
-    from tests.conftest import call_main
-
     options = dict(jitter=False, dropout=0.0, epochs=1, steps_per_epoch=2, val_split=0.3, lambda_l1=100.0)
     first = train(tiny_options(tmp_path, name="first", **options), verbose=0)
     shutil.copytree(first.run_dir, tmp_path / "kept")

@@ -82,8 +82,9 @@ def starts_from_preset(given):
 
     Measured (docs/lab/2026-12-06-tiny-imagenet.md): 800 steps on BSDS500
     from the preset scored lower CIEDE2000 on both dev sets than 800 steps
-    from the ImageNet encoder alone, at each of two seeds. Any --data, --init-from or architecture
-    option (--generator, --image-size, ...) trains as asked instead.
+    from the ImageNet encoder alone, at each of two seeds. Any --data,
+    --init-from or architecture option (--generator, --image-size, ...)
+    trains as asked instead.
     """
     return not ({"data", "init_from", *ARCHITECTURE_OPTIONS} & set(given))
 
