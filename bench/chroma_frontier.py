@@ -1,7 +1,7 @@
 """How much of a model's colour is worth keeping: CIEDE2000 and colourfulness with its a, b scaled.
 
 usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...]
-                                      [--out JSON] [--plot PNG] [--grids DIR]
+                                      [--temperature T ...] [--out JSON] [--plot PNG] [--grids DIR]
        python bench/chroma_frontier.py --compare JSON --label NAME [--compare JSON --label NAME ...] --plot PNG
 
 The quality targets ask for two things at once: CIEDE2000 below gray's and
@@ -12,7 +12,10 @@ model gives without being farther from the truth than gray
 (`cf_share_at_gray_error`, interpolated between the scales; null when
 the model stays below gray's at every scale scored). With several
 runs of one size it also scores their mean a, b: an ensemble, which keeps
-colour where the runs agree and fades it where they do not. Each photo's
+colour where the runs agree and fades it where they do not. Runs trained
+with `--ab-head classes` have a second colour knob, the annealed mean's
+temperature: `--temperature T` (repeat) scores each run at each T as its
+own curve ("NAME T=0.38"), the same weights, no ensemble. Each photo's
 network output is computed once per run; only the colouring and scoring
 repeat per scale. Defaults: scales 0.25 to 1.25, on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500.
@@ -105,6 +108,22 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
     return {"photos": len(photos), "gray_ciede2000": round(gray_error, 2), "models": rows}
 
 
+def tempered(colorizers, temperatures):
+    """Each classifying colorizer at each annealed-mean temperature: {"NAME T=0.38": Colorizer}, weights shared."""
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.models.ab_classes import at_temperature
+
+    models = {}
+    for name, colorizer in colorizers.items():
+        for t in temperatures:
+            try:
+                generator = at_temperature(colorizer.generator, t)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+            models[f"{name} T={t:g}"] = Colorizer(generator, colorizer.image_size, detail_size=colorizer.detail_size)
+    return models
+
+
 def compare(reports, labels):
     """One figure's results from several reports of this script: each report's mean curve (or its one model), relabelled."""
     results = {}
@@ -172,6 +191,8 @@ def main():
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="every run's detail size (Colorizer's detail_size; default: each model's own)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
+    parser.add_argument("--temperature", action="append", type=float, default=None,
+                        help="score --ab-head classes runs at this annealed-mean temperature (repeat; no ensemble)")
     parser.add_argument("--grids", default=None, metavar="DIR",
                         help="draw each folder's first photos at every scale (the runs' mean) to DIR/<folder>.png")
     parser.add_argument("--out", default=None, metavar="JSON", help="also write the report to this file")
@@ -208,9 +229,14 @@ def main():
         colorizers = {label: Colorizer.load(run, detail_size=args.detail_size) for label, run in zip(labels, args.runs)}
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
+    if args.temperature:
+        try:
+            colorizers = tempered(colorizers, args.temperature)
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
     models = {name: [colorizer] for name, colorizer in colorizers.items()}
     sizes = {colorizer.image_size for colorizer in colorizers.values()}
-    if len(colorizers) > 1:
+    if len(colorizers) > 1 and not args.temperature:
         if len(sizes) > 1:
             raise SystemExit(f"error: the runs see different sizes ({sorted(sizes)}); expected runs of one size to average")
         models[f"{MEAN_PREFIX}{len(colorizers)} runs"] = list(colorizers.values())

@@ -27,6 +27,7 @@ def main():
 
     from quality import brief
 
+    from keras_colorizer.models import ab_classes
     from keras_colorizer.run.checkpoint import find_checkpoint, load_generator
     from keras_colorizer.evaluate import evaluate
     from keras_colorizer.inference import Colorizer
@@ -39,8 +40,7 @@ def main():
     temperatures = args.temperature or [config["temperature"], 0.2, 0.5, 0.8]
     rows = {}
     for temperature in temperatures:
-        generator = type(trained).from_config({**config, "temperature": temperature})
-        generator.set_weights(trained.get_weights())
+        generator = ab_classes.at_temperature(trained, temperature)
         colorizer = Colorizer(generator, generator.image_size)
         for folder in args.eval:
             name = os.path.basename(os.path.normpath(folder))

@@ -112,6 +112,26 @@ def test_a_classifying_generator_learns_real_colours_and_saves_and_loads_the_ker
     np.testing.assert_allclose(np.asarray(loaded(l_norm)), trained, atol=1e-6)
 
 
+def test_another_temperature_shares_the_weights_and_only_sharpens_or_softens_the_colour(trained_classifier):
+    from keras_colorizer.models import build_generator
+
+    generator, crops = trained_classifier[:2]
+    l_norm, _ = color.rgb_to_network(crops)
+    same = ab_classes.at_temperature(generator, generator.temperature)
+    np.testing.assert_allclose(np.asarray(same(l_norm)), np.asarray(generator(l_norm)), atol=1e-6)
+
+    def chroma(temperature):
+        ab = np.asarray(ab_classes.at_temperature(generator, temperature)(l_norm))
+        return np.hypot(ab[..., 0], ab[..., 1]).mean()
+
+    assert chroma(0.1) > chroma(0.38) > chroma(1.0)  # towards the mode: more colour; the mean: less
+    for original, copy in zip(generator.weights, ab_classes.at_temperature(generator, 0.1).weights):
+        np.testing.assert_array_equal(np.asarray(original), np.asarray(copy))
+    regressing = build_generator("efficientnet_lite0_unet", image_size=64, seed=0, decoder_filters=(32, 32, 16, 16))
+    with pytest.raises(ValueError, match=r"this one regresses ab \(ab_head 'tanh'\)"):
+        ab_classes.at_temperature(regressing, 0.5)
+
+
 def test_a_classifying_generator_exports_to_int8_with_builtin_ops_in_agreement(trained_classifier, tmp_path):
     """The softmax and the annealed mean's matrix product are builtin ops, and int8 agrees with float32."""
     from keras_colorizer.export.graphs import to_gray

@@ -81,6 +81,9 @@ def test_a_missing_run_folder_or_output_folder_is_one_line(tmp_path, monkeypatch
     monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--eval", str(tmp_path / "no-photos")])
     with pytest.raises(SystemExit, match=r"^error: .*no-photos: not a folder of photos"):
         main()
+    monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--label", "tanh", "--temperature", "0.5"])
+    with pytest.raises(SystemExit, match=r"^error: tanh: only a --ab-head classes generator has a temperature"):
+        main()
     for option in ("--out", "--plot"):  # refused before any scoring, so no minutes are lost to it
         target = str(tmp_path / "no-folder" / "report")
         monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), option, target])

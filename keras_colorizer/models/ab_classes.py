@@ -97,3 +97,18 @@ class AnnealedMean(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "temperature": self.temperature}
+
+
+def at_temperature(generator, temperature):
+    """The same classifying generator (its weights shared) showing its colour at another annealed-mean temperature.
+
+    No retraining: only the last step, softmax(logits / T) over the bin
+    centres, changes. Raises ValueError for a generator that regresses ab.
+    """
+    config = generator.get_config()
+    if config.get("ab_head") != "classes":
+        raise ValueError(f"only a --ab-head classes generator has a temperature; this one regresses ab "
+                         f"(ab_head {config.get('ab_head')!r}). Received: temperature={temperature}")
+    tempered = type(generator).from_config({**config, "temperature": float(temperature)})
+    tempered.set_weights(generator.get_weights())
+    return tempered
