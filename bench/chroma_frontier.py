@@ -109,7 +109,7 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
 
 
 def tempered(colorizers, temperatures):
-    """Each classifying colorizer at each annealed-mean temperature: {"NAME T=0.38": Colorizer}, weights shared."""
+    """Each classifying colorizer at each annealed-mean temperature: {"NAME T=0.38": Colorizer}, the same weights."""
     from keras_colorizer.inference import Colorizer
     from keras_colorizer.models.ab_classes import at_temperature
 

@@ -33,14 +33,13 @@ def main():
     from keras_colorizer.inference import Colorizer
 
     trained = load_generator(find_checkpoint(args.run))
-    config = trained.get_config()
-    if config.get("ab_head") != "classes":
-        raise SystemExit(f"error: {args.run}: its generator regresses ab (ab_head {config.get('ab_head')!r}); "
-                         "the temperature belongs to --ab-head classes")
-    temperatures = args.temperature or [config["temperature"], 0.2, 0.5, 0.8]
+    temperatures = args.temperature or [trained.get_config().get("temperature"), 0.2, 0.5, 0.8]
+    try:
+        generators = {temperature: ab_classes.at_temperature(trained, temperature) for temperature in temperatures}
+    except ValueError as error:
+        raise SystemExit(f"error: {args.run}: {error}") from None
     rows = {}
-    for temperature in temperatures:
-        generator = ab_classes.at_temperature(trained, temperature)
+    for temperature, generator in generators.items():
         colorizer = Colorizer(generator, generator.image_size)
         for folder in args.eval:
             name = os.path.basename(os.path.normpath(folder))

@@ -112,7 +112,7 @@ def test_a_classifying_generator_learns_real_colours_and_saves_and_loads_the_ker
     np.testing.assert_allclose(np.asarray(loaded(l_norm)), trained, atol=1e-6)
 
 
-def test_another_temperature_shares_the_weights_and_only_sharpens_or_softens_the_colour(trained_classifier):
+def test_another_temperature_keeps_the_weights_and_only_sharpens_or_softens_the_colour(trained_classifier):
     from keras_colorizer.models import build_generator
 
     generator, crops = trained_classifier[:2]

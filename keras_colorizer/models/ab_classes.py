@@ -100,7 +100,7 @@ class AnnealedMean(keras.layers.Layer):
 
 
 def at_temperature(generator, temperature):
-    """The same classifying generator (its weights shared) showing its colour at another annealed-mean temperature.
+    """A copy of a classifying generator (the same weights) showing its colour at another annealed-mean temperature.
 
     No retraining: only the last step, softmax(logits / T) over the bin
     centres, changes. Raises ValueError for a generator that regresses ab.
