@@ -127,6 +127,34 @@ def check_detail_size(value, image_size):
     return None if size == image_size else size
 
 
+def check_network_size(value, generator):
+    """The side `generator` runs at: its training size for None, else `value` if the generator takes it, or UserError.
+
+    The encoder is convolutional, so a model trained at 128 runs at any side
+    its strides divide; a larger side shows it a sharper L (the ready-made
+    model at 160: closer to the truth with more colour on imagenet500, a
+    little farther on Kodak24; docs/lab/2026-12-06-tiny-imagenet.md).
+    """
+    if value is None:
+        return generator.image_size
+    try:
+        size = int(value)
+        if size != value:
+            raise ValueError
+        generator.check_size(size)
+    except (TypeError, ValueError):
+        raise UserError(f"network size must be a positive multiple of {generator.size_multiple} pixels for this "
+                        f"model (trained at {generator.image_size}). Received: {value!r}") from None
+    return size
+
+
+def _check_exported_size(path, size, network_size):
+    """Refuse a network size other than the one an exported model was written at (its graph is fixed)."""
+    if network_size is not None and network_size != size:
+        raise UserError(f"{path}: an exported model runs at {size}x{size} only; network size {network_size!r} needs a "
+                        "checkpoint or preset (or an export with --network-size)")
+
+
 def _exported_detail_size(tflite_path):
     """The `detail_size` the export wrote in the JSON beside a TFLite file, or None (no such file or setting)."""
     import json
@@ -183,6 +211,10 @@ class Colorizer:
             loaders (`load`, `from_preset`, ...) default to the model's own
             setting: a preset's `detail_size`, none for a run.
 
+    The loaders also take `network_size`: the side a Keras model runs at
+    instead of its training size (`check_network_size`); an exported model
+    runs at the size it was exported at.
+
     Example:
     >>> colorizer = Colorizer.from_preset("lite0_unet_tiny_imagenet")   # shipped with the package
     >>> rgb = colorizer.colorize_file("old_photo.jpg")   # uint8 (H, W, 3)
@@ -202,7 +234,7 @@ class Colorizer:
         self.detail_size = check_detail_size(detail_size, self.image_size)
 
     @classmethod
-    def load(cls, path, saturation=1.0, detail_size=None):
+    def load(cls, path, saturation=1.0, detail_size=None, network_size=None):
         """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, a `.tflite` file, or a preset's name.
 
         All of them colorize through the same recipe (`colorize_lightness`);
@@ -217,13 +249,13 @@ class Colorizer:
         for line in recover_on_load(path):  # an export killed mid-swap left the folder aside: put it right first
             print(line, flush=True)
         if os.path.isfile(path) and path.endswith(".tflite"):
-            return cls.from_tflite(path, saturation=saturation, detail_size=detail_size)
+            return cls.from_tflite(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
-            return cls.from_saved_model(path, saturation=saturation, detail_size=detail_size)
-        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size)
+            return cls.from_saved_model(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
+        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
 
     @classmethod
-    def from_preset(cls, preset, saturation=1.0, detail_size=None):
+    def from_preset(cls, preset, saturation=1.0, detail_size=None, network_size=None):
         """A ready-made colorizer shipped with the package (`keras_colorizer.list_presets()`), or a preset folder."""
         import os
 
@@ -231,20 +263,21 @@ class Colorizer:
 
         path = os.fspath(preset)
         path = path if os.path.isdir(path) else preset_path(path)
-        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size)
+        return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
 
     @classmethod
-    def from_checkpoint(cls, path, saturation=1.0, detail_size=None):
+    def from_checkpoint(cls, path, saturation=1.0, detail_size=None, network_size=None):
         """From a run folder (its latest checkpoint), a checkpoint folder or a preset folder: its `generator.keras`."""
         from keras_colorizer.presets import preset_detail_size
 
         checkpoint = find_checkpoint(path)
         generator = load_generator(checkpoint)
         detail_size = preset_detail_size(checkpoint) if detail_size is None else detail_size
-        return cls(generator, generator.image_size, saturation=saturation, detail_size=detail_size)
+        size = check_network_size(network_size, generator)
+        return cls(generator, size, saturation=saturation, detail_size=detail_size)
 
     @classmethod
-    def from_saved_model(cls, path, saturation=1.0, detail_size=None):
+    def from_saved_model(cls, path, saturation=1.0, detail_size=None, network_size=None):
         """From the SavedModel that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         import tensorflow as tf
 
@@ -259,6 +292,7 @@ class Colorizer:
                 "python -m keras_colorizer.export"
             )
         size = signature.structured_input_signature[1][signatures.PREDICT_AB_INPUT].shape[1]
+        _check_exported_size(path, size, network_size)
 
         def predict_ab(l_norm):
             inputs = {signatures.PREDICT_AB_INPUT: tf.convert_to_tensor(l_norm, tf.float32)}
@@ -271,7 +305,7 @@ class Colorizer:
         return colorizer
 
     @classmethod
-    def from_tflite(cls, path, saturation=1.0, detail_size=None):
+    def from_tflite(cls, path, saturation=1.0, detail_size=None, network_size=None):
         """From a `.tflite` file that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         from ai_edge_litert.interpreter import Interpreter
 
@@ -283,6 +317,7 @@ class Colorizer:
                 f"{path}: not a colorizer TFLite file with a {signatures.PREDICT_AB} signature ({first_line(error)})"
             ) from None
         size = int(runner.get_input_details()[signatures.PREDICT_AB_INPUT]["shape"][1])
+        _check_exported_size(path, size, network_size)
 
         def predict_ab(l_norm):
             batch = np.asarray(l_norm, np.float32)

@@ -152,6 +152,37 @@ def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(pres
     assert not (tmp_path / "x").exists()
 
 
+def test_the_network_runs_at_another_side_when_told(preset, photo, tmp_path, capsys):
+    """`network_size` (`colorize` and `evaluate --network-size`): the ready-made model, trained at 128, run at
+    160 sees the photo at 160x160 and draws another picture; its training size is the default; a side its
+    strides do not divide, or a side other than an exported file's, is one line and writes nothing."""
+    at160 = Colorizer.from_preset(DEFAULT_PRESET, network_size=160)
+    assert at160.image_size == 160 and Colorizer.load(DEFAULT_PRESET).image_size == preset.image_size == 128
+    assert at160.predict(photo).ab_small.shape == (1, 160, 160, 2)
+    assert np.abs(at160.colorize(photo).astype(int) - preset.colorize(photo).astype(int)).mean() > 0.3
+
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out"),
+                                                             "--network-size", "160"], capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.png")), at160.colorize(photo))
+    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "x"),
+                                                             "--network-size", "150"], capsys)
+    assert code == 2 and error_lines(err) == [
+        "error: network size must be a positive multiple of 32 pixels for this model (trained at 128). Received: 150"]
+    assert not (tmp_path / "x").exists()
+
+    code, _, err = call_main("keras_colorizer.cli.evaluate", ["--model", DEFAULT_PRESET, "--data", str(tmp_path / "out"),
+                                                             "--out", str(tmp_path / "scores"), "--network-size", "160"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "scores" / "summary.json").read_text())["network_size"] == 160
+
+    phone = os.path.join(preset_path(DEFAULT_PRESET), "colorizer_int8.tflite")
+    assert Colorizer.load(phone, network_size=128).image_size == 128
+    with pytest.raises(UserError, match=r"runs at 128x128 only; network size 160 needs a checkpoint or preset"):
+        Colorizer.load(phone, network_size=160)
+
+
 def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys):
     Image.fromarray(photo).save(tmp_path / "photo.png")
     code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")], capsys)

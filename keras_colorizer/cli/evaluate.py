@@ -21,6 +21,8 @@ def build_parser():
     parser.add_argument("--out", required=True, help="folder for the scores and figures")
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="as colorize --detail-size (default: the model's own setting)")
+    parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
+                        help="as colorize --network-size (default: the size the model was trained at)")
     parser.add_argument("--grid-photos", type=positive_int, default=6, help="photos shown in grid.png (default: 6)")
     return parser
 
@@ -38,7 +40,8 @@ def main(argv=None):
     if args.input is not None:
         return fail(f"--input {args.input}: a copy to colorize needs a video as --data; {args.data} is not one")
     try:
-        summary = evaluate(args.model, args.data, args.out, grid_photos=args.grid_photos, detail_size=args.detail_size)
+        summary = evaluate(args.model, args.data, args.out, grid_photos=args.grid_photos, detail_size=args.detail_size,
+                           network_size=args.network_size)
     except UserError as error:
         return fail(error)
     print(summary_table(summary))
@@ -56,7 +59,7 @@ def _evaluate_video(args):
         if args.input is not None:
             check_same_frames(args.data, args.input)
         check_writable(args.out)
-        summary = evaluate_video(Colorizer.load(args.model, detail_size=args.detail_size), args.data, args.out, gray_path=args.input)
+        summary = evaluate_video(Colorizer.load(args.model, detail_size=args.detail_size, network_size=args.network_size), args.data, args.out, gray_path=args.input)
     except UserError as error:
         return fail(error)
     print(f"{'':14} {'flicker':>8} {'CIEDE2000':>10} {'PSNR':>7}")
