@@ -190,6 +190,8 @@ def main():
     parser.add_argument("--scale", action="append", type=float, default=None, help="a, b scale (repeat for several)")
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="every run's detail size (Colorizer's detail_size; default: each model's own)")
+    parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
+                        help="the side every run's network runs at (Colorizer's network_size; default: its training size)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
     parser.add_argument("--temperature", action="append", type=float, default=None,
                         help="score --ab-head classes runs at this annealed-mean temperature (repeat; no ensemble)")
@@ -226,7 +228,8 @@ def main():
     if len(set(labels)) != len(labels):
         raise SystemExit(f"error: --label {labels}: two runs share a name; give each its own")
     try:
-        colorizers = {label: Colorizer.load(run, detail_size=args.detail_size) for label, run in zip(labels, args.runs)}
+        colorizers = {label: Colorizer.load(run, detail_size=args.detail_size, network_size=args.network_size)
+                      for label, run in zip(labels, args.runs)}
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
     if args.temperature:
@@ -251,7 +254,8 @@ def main():
             results[name] = score_folder(models, folder, scales, grid=grid)
         except UserError as error:
             raise SystemExit(f"error: {error}") from None
-    report = json.dumps({"machine": machine(), "runs": args.runs, "eval": results}, indent=1)
+    network_sizes = {name: colorizer.image_size for name, colorizer in colorizers.items()}
+    report = json.dumps({"machine": machine(), "runs": args.runs, "network_sizes": network_sizes, "eval": results}, indent=1)
     print(report)
     if args.out:
         write_text(args.out, report + "\n")  # an earlier report stays whole until this one is

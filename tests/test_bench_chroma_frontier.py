@@ -89,3 +89,26 @@ def test_a_missing_run_folder_or_output_folder_is_one_line(tmp_path, monkeypatch
         monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), option, target])
         with pytest.raises(SystemExit, match=rf"^error: {option} .*no-folder/report: its folder does not exist"):
             main()
+
+
+def test_network_size_runs_every_model_at_that_side_and_a_wrong_one_is_one_line(tmp_path, monkeypatch, trained_run):
+    import json
+
+    from chroma_frontier import main
+
+    from keras_colorizer.inference import Colorizer
+
+    trained = Colorizer.load(trained_run.run_dir)
+    larger = trained.image_size + trained.generator.size_multiple
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, crop in enumerate(real_crops(2, 96)):
+        Image.fromarray(crop).save(folder / f"photo{i}.png")
+    report = tmp_path / "report.json"
+    monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--label", "tiny", "--scale", "1",
+                                      "--network-size", str(larger), "--eval", str(folder), "--out", str(report)])
+    main()
+    assert json.loads(report.read_text())["network_sizes"] == {"tiny": larger}
+    monkeypatch.setattr(sys, "argv", ["chroma_frontier.py", str(trained_run.run_dir), "--network-size", str(larger + 1)])
+    with pytest.raises(SystemExit, match=rf"^error: network size must be a positive multiple of .*Received: {larger + 1}$"):
+        main()
