@@ -191,7 +191,7 @@ def main():
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="every run's detail size (Colorizer's detail_size; default: each model's own)")
     parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
-                        help="the side every run's network runs at (Colorizer's network_size; default: its training size)")
+                        help="the side every run's network runs at (Colorizer's network_size; default: each model's own)")
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
     parser.add_argument("--temperature", action="append", type=float, default=None,
                         help="score --ab-head classes runs at this annealed-mean temperature (repeat; no ensemble)")

@@ -21,7 +21,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         formats: from `FORMATS`.
         variants: TFLite variants (`export.tflite.VARIANTS`; default `DEFAULT_VARIANTS`).
         size: the side of the photos the TFLite files' `colorize` takes.
-        network_size: the side the network runs at in every file (default: its training size).
+        network_size: the side the network runs at in every file (default: the preset's own, else the
+            generator's training size).
         detail_size: every file's photo signatures shrink the L to it before the network's size
             (`Colorizer`'s `detail_size`; default: the preset's own, none for a run).
         model_name, version: where TF Serving finds the SavedModel (`serving/<name>/<version>/`).
@@ -36,7 +37,7 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
     from keras_colorizer.export.report import write_report
     from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
     from keras_colorizer.inference import check_detail_size
-    from keras_colorizer.presets import preset_detail_size, resolve_model
+    from keras_colorizer.presets import preset_setting, resolve_model
 
     variants = list(DEFAULT_VARIANTS if variants is None else variants) if "tflite" in formats else []
     for what, given, known in (("formats", formats, FORMATS), ("variants", variants, VARIANTS)):
@@ -51,6 +52,7 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
         if os.path.exists(out) and not overwrite:
             raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
         generator, checkpoint, step = load_float32_generator(resolve_model(model))
+        network_size = preset_setting(checkpoint, "network_size") if network_size is None else network_size
         if network_size is not None:
             network_size = checked_network_size(generator, network_size)
         elif generator.image_size is None:  # then the network runs at --size, which must suit it
@@ -59,7 +61,7 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
             except ValueError as error:
                 raise UserError(f"--size: {error}") from None
         network = network_size or generator.image_size or size  # the side the network runs at
-        detail_size = check_detail_size(preset_detail_size(checkpoint) if detail_size is None else detail_size, network)
+        detail_size = check_detail_size(preset_setting(checkpoint, "detail_size") if detail_size is None else detail_size, network)
         try:
             tmp = swap.staging_folder(out)
         except OSError as error:

@@ -212,8 +212,8 @@ class Colorizer:
             setting: a preset's `detail_size`, none for a run.
 
     The loaders also take `network_size`: the side a Keras model runs at
-    instead of its training size (`check_network_size`); an exported model
-    runs at the size it was exported at.
+    (`check_network_size`; default: a preset's own `network_size`, else its
+    training size); an exported model runs at the size it was exported at.
 
     Example:
     >>> colorizer = Colorizer.from_preset("lite0_unet_tiny_imagenet")   # shipped with the package
@@ -268,11 +268,12 @@ class Colorizer:
     @classmethod
     def from_checkpoint(cls, path, saturation=1.0, detail_size=None, network_size=None):
         """From a run folder (its latest checkpoint), a checkpoint folder or a preset folder: its `generator.keras`."""
-        from keras_colorizer.presets import preset_detail_size
+        from keras_colorizer.presets import preset_setting
 
         checkpoint = find_checkpoint(path)
         generator = load_generator(checkpoint)
-        detail_size = preset_detail_size(checkpoint) if detail_size is None else detail_size
+        detail_size = preset_setting(checkpoint, "detail_size") if detail_size is None else detail_size
+        network_size = preset_setting(checkpoint, "network_size") if network_size is None else network_size
         size = check_network_size(network_size, generator)
         return cls(generator, size, saturation=saturation, detail_size=detail_size)
 

@@ -247,6 +247,7 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     # The recipe around the network (L, its antialiased resize, a, b back at full size, the gamut) is Python's:
     size = python.image_size
     assert python.detail_size == Colorizer.from_preset(DEFAULT_PRESET).detail_size  # from the JSON beside the file
+    assert size == Colorizer.from_preset(DEFAULT_PRESET).image_size  # the phone file's network runs at the preset's side
     lightness = python.predict(read_image(photo)).lightness
     python_input = predict_small_ab(lightness, lambda l_norm: l_norm, size, detail_size=python.detail_size)
     assert np.abs(network_input.reshape(1, size, size, 1) - ops.convert_to_numpy(python_input)).max() < 1e-5

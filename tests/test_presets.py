@@ -14,7 +14,7 @@ from PIL import Image
 import keras_colorizer
 from keras_colorizer.errors import UserError
 from keras_colorizer.inference import Colorizer
-from keras_colorizer.presets import DEFAULT_PRESET, preset_path
+from keras_colorizer.presets import DEFAULT_PRESET, preset_path, preset_setting
 from tests.conftest import REPO, call_main, error_lines, real_crops, tiny_options
 
 KODAK = REPO.parent / "shared" / "data" / "dev" / "kodak24"
@@ -80,7 +80,7 @@ def test_the_preset_loads_with_no_network_and_nothing_outside_the_package(tmp_pa
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras_home"), "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[0] == "(64, 96, 3) 128"
+    assert done.stdout.split("\n")[0] == f"(64, 96, 3) {preset_setting(preset_path(DEFAULT_PRESET), 'network_size')}"
     # Keras writes its settings file there on import; nothing was downloaded into it.
     written = {p.name for p in (tmp_path / "keras_home").rglob("*")} if (tmp_path / "keras_home").exists() else set()
     assert written <= {"keras.json"}
@@ -123,11 +123,12 @@ def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(pres
     settings = json.loads((folder / "preset.json").read_text())
     (folder / "preset.json").write_text(json.dumps({**settings, "detail_size": 96}))
     soft = Colorizer.from_preset(str(folder))
-    assert soft.detail_size == 96 and Colorizer.load(str(folder)).detail_size == 96 and soft.image_size == 128
-    np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, 128, detail_size=96).colorize(photo))
-    plain = Colorizer.from_preset(str(folder), detail_size=128)
+    side = preset.image_size  # the network's side
+    assert soft.detail_size == 96 and Colorizer.load(str(folder)).detail_size == 96 and soft.image_size == side
+    np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, side, detail_size=96).colorize(photo))
+    plain = Colorizer.from_preset(str(folder), detail_size=side)
     assert plain.detail_size is None
-    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, 128).colorize(photo))
+    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, side).colorize(photo))
     assert np.abs(plain.colorize(photo).astype(int) - soft.colorize(photo).astype(int)).mean() > 0.3
 
     seen = []
@@ -139,48 +140,59 @@ def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(pres
     assert sharpness[0] > sharpness[1] > sharpness[2]  # the smaller the detail size, the softer the network's input
 
     Image.fromarray(photo).save(tmp_path / "photo.png")
-    for out, extra, expected in (("soft", [], soft), ("plain", ["--detail-size", "128"], plain)):
+    for out, extra, expected in (("soft", [], soft), ("plain", ["--detail-size", str(side)], plain)):
         code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--model", str(folder),
                                                                  "--out", str(tmp_path / out), *extra], capsys)
         assert code == 0, err
         np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / out / "photo.png")), expected.colorize(photo))
-    for bad in ("0", "129"):
+    for bad in ("0", str(side + 1)):
         code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--model", str(folder),
                                                                  "--out", str(tmp_path / "x"), "--detail-size", bad], capsys)
         assert code == 2 and error_lines(err) == [
-            f"error: detail size must be a whole number of pixels from 1 to the network's size (128). Received: {bad}"]
+            f"error: detail size must be a whole number of pixels from 1 to the network's size ({side}). Received: {bad}"]
     assert not (tmp_path / "x").exists()
 
 
-def test_the_network_runs_at_another_side_when_told(preset, photo, tmp_path, capsys):
-    """`network_size` (`colorize` and `evaluate --network-size`): the ready-made model, trained at 128, run at
-    160 sees the photo at 160x160 and draws another picture; its training size is the default; a side its
-    strides do not divide, or a side other than an exported file's, is one line and writes nothing."""
-    at160 = Colorizer.from_preset(DEFAULT_PRESET, network_size=160)
-    assert at160.image_size == 160 and Colorizer.load(DEFAULT_PRESET).image_size == preset.image_size == 128
-    assert at160.predict(photo).ab_small.shape == (1, 160, 160, 2)
-    assert np.abs(at160.colorize(photo).astype(int) - preset.colorize(photo).astype(int)).mean() > 0.3
+def test_a_preset_runs_its_network_at_its_own_side_unless_told_otherwise(preset, photo, tmp_path, capsys):
+    """A preset's preset.json may name a `network_size`: the ready-made model, trained at 128, runs at 160 (a sharper
+    L; measured in docs/lab). Without one a model runs at its training size. `colorize` / `evaluate --network-size`
+    and the loaders' `network_size=` choose another; a side its strides do not divide, or a side other than an
+    exported file's, is one line and writes nothing. The phone file shipped beside it runs at the same side."""
+    own = preset_setting(preset_path(DEFAULT_PRESET), "network_size")
+    assert own == preset.image_size == 160 and preset.generator.image_size == 128
+    assert preset.predict(photo).ab_small.shape == (1, 160, 160, 2)
+    folder = tmp_path / "preset_at_training_size"
+    shutil.copytree(preset_path(DEFAULT_PRESET), folder)
+    settings = json.loads((folder / "preset.json").read_text())
+    (folder / "preset.json").write_text(json.dumps({k: v for k, v in settings.items() if k != "network_size"}))
+    at128 = Colorizer.load(str(folder))
+    assert at128.image_size == 128 and at128.predict(photo).ab_small.shape == (1, 128, 128, 2)
+    told = Colorizer.from_preset(DEFAULT_PRESET, network_size=128)
+    np.testing.assert_array_equal(told.colorize(photo), at128.colorize(photo))
+    assert np.abs(at128.colorize(photo).astype(int) - preset.colorize(photo).astype(int)).mean() > 0.3
 
     Image.fromarray(photo).save(tmp_path / "photo.png")
     code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out"),
-                                                             "--network-size", "160"], capsys)
+                                                             "--network-size", "128"], capsys)
     assert code == 0, err
-    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.png")), at160.colorize(photo))
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "photo.png")), at128.colorize(photo))
     code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "x"),
                                                              "--network-size", "150"], capsys)
     assert code == 2 and error_lines(err) == [
         "error: network size must be a positive multiple of 32 pixels for this model (trained at 128). Received: 150"]
     assert not (tmp_path / "x").exists()
 
-    code, _, err = call_main("keras_colorizer.cli.evaluate", ["--model", DEFAULT_PRESET, "--data", str(tmp_path / "out"),
-                                                             "--out", str(tmp_path / "scores"), "--network-size", "160"], capsys)
-    assert code == 0, err
-    assert json.loads((tmp_path / "scores" / "summary.json").read_text())["network_size"] == 160
+    for extra, expected in (([], 160), (["--network-size", "128"], 128)):
+        scores = tmp_path / f"scores{expected}"
+        code, _, err = call_main("keras_colorizer.cli.evaluate", ["--model", DEFAULT_PRESET, "--data", str(tmp_path / "out"),
+                                                                 "--out", str(scores), *extra], capsys)
+        assert code == 0, err
+        assert json.loads((scores / "summary.json").read_text())["network_size"] == expected
 
     phone = os.path.join(preset_path(DEFAULT_PRESET), "colorizer_int8.tflite")
-    assert Colorizer.load(phone, network_size=128).image_size == 128
-    with pytest.raises(UserError, match=r"runs at 128x128 only; network size 160 needs a checkpoint or preset"):
-        Colorizer.load(phone, network_size=160)
+    assert Colorizer.load(phone).image_size == Colorizer.load(phone, network_size=160).image_size == 160
+    with pytest.raises(UserError, match=r"runs at 160x160 only; network size 128 needs a checkpoint or preset"):
+        Colorizer.load(phone, network_size=128)
 
 
 def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys):
@@ -210,6 +222,7 @@ def test_export_takes_a_preset_name(tmp_path, preset, photo):
     report = json.loads((tmp_path / "export" / "report.json").read_text())
     (row,) = [r for r in report if r["artifact"].endswith("float32.tflite")]
     tflite = Colorizer.load(str(tmp_path / "export" / row["artifact"]))
+    assert tflite.image_size == preset.image_size  # the preset's own network side, as colorize runs it
     difference = np.abs(tflite.colorize(photo).astype(int) - preset.colorize(photo).astype(int))
     assert difference.mean() < 1.0
 

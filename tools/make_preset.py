@@ -2,17 +2,19 @@
 
 usage: python tools/make_preset.py CHECKPOINT NAME --description TEXT --card MODEL_CARD.md
                                    [--float16] [--scores SUMMARY.json ...] [--tflite INT8.tflite]
-                                   [--detail-size PIXELS]
+                                   [--network-size PIXELS] [--detail-size PIXELS]
 
 Writes keras_colorizer/presets/NAME/: generator.keras (with --float16 its
 weights stored as float16, read back into float32 variables: half the size),
 state.json (step, epoch, the training options with data paths cut to their
-last two parts), preset.json (description, scores, the `detail_size` its
-photos are shown at, measured), the model card, and with --tflite the int8
+last two parts), preset.json (description, scores, and where measured
+better than the plain recipe, the `network_size` its network runs at and
+the `detail_size` its photos are shown at), the model card, and with --tflite the int8
 phone file `keras-colorizer export CHECKPOINT --variants int8` wrote
 (colorizer_int8.tflite: what `keras-colorizer demo` runs in the browser)
 with its metadata beside it as the export writes them (colorizer_int8.json:
-the page reads the detail size there). The folder is built under a
+the page reads the detail size there; it must have been exported at the
+preset's network and detail sizes). The folder is built under a
 temporary name and renamed into place.
 """
 
@@ -91,6 +93,8 @@ def main(argv=None):
     parser.add_argument("--float16", action="store_true")
     parser.add_argument("--scores", nargs="*", default=[], help="evaluate summary.json files to record")
     parser.add_argument("--tflite", help="the int8 .tflite file exported from this checkpoint")
+    parser.add_argument("--network-size", type=int, default=None,
+                        help="the side its network runs at when not its training size (Colorizer's network_size)")
     parser.add_argument("--detail-size", type=int, default=None,
                         help="the side photos' L is shrunk to before the network's (Colorizer's detail_size)")
     args = parser.parse_args(argv)
@@ -106,21 +110,28 @@ def main(argv=None):
     for path in args.scores:
         with open(path) as f:
             summary = json.load(f)
+        side = args.network_size or state["options"]["image_size"]
+        if (summary.get("network_size", side), summary.get("detail_size")) != (side, args.detail_size):
+            raise SystemExit(f"{path}: expected scores at network size {side} and detail size {args.detail_size}; "
+                             f"these are at {summary.get('network_size')} and {summary.get('detail_size')}")
         scores[os.path.basename(os.path.normpath(summary["data"]))] = {
             "photos": summary["photos"], "model": summary["model_scores"], "gray": summary["gray_scores"]}
     write_json(os.path.join(staging, PRESET_FILE), {
         "description": args.description, "step": state["step"], "weights": "float16" if args.float16 else "float32",
-        "scores": scores, **({"detail_size": args.detail_size} if args.detail_size else {})})
+        "scores": scores, **{name: value for name, value in (("network_size", args.network_size),
+                                                            ("detail_size", args.detail_size)) if value}})
     shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
     if args.tflite:
         from keras_colorizer.export.tflite import check_builtin_ops, read_metadata
 
         check_builtin_ops(args.tflite)
         metadata = read_metadata(args.tflite) or {}
+        exported = metadata.get("generator", {})
+        network_size = args.network_size or exported.get("trained_image_size")
         if (metadata.get("variant"), metadata.get("step")) != ("int8", state["step"]) or \
-                metadata.get("generator", {}).get("detail_size") != args.detail_size:
-            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at detail size "
-                             f"{args.detail_size}; its metadata: {metadata}")
+                (exported.get("network_size"), exported.get("detail_size")) != (network_size, args.detail_size):
+            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at network size "
+                             f"{network_size} and detail size {args.detail_size}; its metadata: {metadata}")
         shutil.copyfile(args.tflite, os.path.join(staging, "colorizer_int8.tflite"))
         with open(os.path.join(staging, "colorizer_int8.json"), "w") as f:  # as the export writes it beside the file
             json.dump(metadata, f, indent=2)

@@ -36,8 +36,8 @@ def build_parser():
                         "network's size for none; docs/lab/2026-12-06-tiny-imagenet.md)")
     parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
                         help="the side the network runs at, a multiple of 32 for the ready-made model (default: the "
-                        "size it was trained at, 128): 160 gives it a sharper photo, with more colour and, on photos of "
-                        "objects, closer to the truth (docs/lab/2026-12-06-tiny-imagenet.md)")
+                        "preset's own side, 160 for the ready-made model, which learnt at 128; a run's training size): "
+                        "a larger side gives it a sharper photo (docs/lab/2026-12-06-tiny-imagenet.md)")
     parser.add_argument("--out", required=True, metavar="DIR_OR_VIDEO", help="folder for the results (created if missing), or a video file name for one input video")
     video = parser.add_argument_group("videos")
     video.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,

@@ -22,7 +22,7 @@ def build_parser():
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="as colorize --detail-size (default: the model's own setting)")
     parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
-                        help="as colorize --network-size (default: the size the model was trained at)")
+                        help="as colorize --network-size (default: the preset's own side, else the training size)")
     parser.add_argument("--grid-photos", type=positive_int, default=6, help="photos shown in grid.png (default: 6)")
     return parser
 

@@ -37,9 +37,9 @@ def build_parser():
         help=f"TFLite variants, from {', '.join(VARIANTS)} (default: {','.join(DEFAULT_VARIANTS)}; int16x8 is for "
         "accelerators that run 16x8: on a CPU it runs 25-60x slower than float32)",
     )
-    parser.add_argument("--size", type=positive_int, default=256, help="side of the photos the TFLite files' colorize takes (default: 256); the network inside runs at its training size, as on the desktop, unless --network-size says otherwise")
+    parser.add_argument("--size", type=positive_int, default=256, help="side of the photos the TFLite files' colorize takes (default: 256); the network inside runs at the side colorize runs it at on the desktop (a preset's own, else its training size) unless --network-size says otherwise")
     parser.add_argument("--network-size", type=positive_int, default=None,
-                        help="side the network runs at inside every exported file (default: its training size); a "
+                        help="side the network runs at inside every exported file (default: a preset's own, else its training size); a "
                         "smaller one is faster (a quarter of the work at half the side), e.g. 128 for a model "
                         "trained at 224 (docs/quality.md)")
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",

@@ -2,8 +2,9 @@
 
 A preset is a folder here holding what a checkpoint holds for inference
 (`generator.keras`, `state.json` with the step and the training options)
-plus `preset.json` (a one-line description, its scores and the
-`detail_size` its photos are shown at, `Colorizer`'s `detail_size`) and
+plus `preset.json` (a one-line description, its scores, and the sides it
+was measured best at: `network_size`, the side its network runs at when
+that is not its training size, and `detail_size`, both `Colorizer`'s) and
 `model_card.md` (what it was trained on, under which terms, how it scores,
 where it fails). Anything that takes a checkpoint takes a preset folder;
 the commands and `Colorizer.from_preset` also take its name. Loading reads
@@ -31,13 +32,21 @@ def list_presets():
     return presets
 
 
-def preset_detail_size(folder):
-    """The `detail_size` the preset in `folder` is measured best at, or None (also for a folder that is no preset)."""
+SETTINGS = ("network_size", "detail_size")
+
+
+def preset_setting(folder, name):
+    """The preset in `folder`'s own value of a setting from `SETTINGS`, or None (unset, or a folder that is no preset).
+
+    The loaders and `export` use it where the caller gives none.
+    """
+    if name not in SETTINGS:
+        raise ValueError(f"Unknown preset setting. Expected one of: {', '.join(SETTINGS)}. Received: {name!r}")
     path = os.path.join(folder, PRESET_FILE)
     if not os.path.isfile(path):
         return None
     with open(path) as f:
-        return json.load(f).get("detail_size")
+        return json.load(f).get(name)
 
 
 def preset_path(name):
@@ -65,4 +74,4 @@ def resolve_model(model):
     )
 
 
-__all__ = ["DEFAULT_PRESET", "list_presets", "preset_detail_size", "preset_path", "resolve_model"]
+__all__ = ["DEFAULT_PRESET", "list_presets", "SETTINGS", "preset_setting", "preset_path", "resolve_model"]
