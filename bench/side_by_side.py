@@ -2,10 +2,12 @@
 
 usage: python bench/side_by_side.py MODEL [MODEL ...] --label NAME [--label NAME ...] --photos FILE [FILE ...]
                                     --out PICTURE.jpg [--longest 200] [--detail-size N ...] [--saturation S ...]
+                                    [--network-size N ...]
 
 Each MODEL is what `Colorizer.load` takes (a run, checkpoint, preset name,
-SavedModel or .tflite); `--detail-size` and `--saturation`, once per model where
-given, are its `Colorizer`'s (the network's size: no detail size). Photos are shrunk so their longer side is
+SavedModel or .tflite); `--detail-size`, `--network-size` and `--saturation`, once
+per model where given, are its `Colorizer`'s (a detail size of the network's
+size: none; a network size of 0: the model's own). Photos are shrunk so their longer side is
 `--longest` pixels after colorizing at full size; a `.jpg` output is
 written at quality 75, so the picture stays small enough for the repository.
 """
@@ -31,16 +33,18 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--longest", type=int, default=200)
     parser.add_argument("--detail-size", type=int, action="append", default=None)
+    parser.add_argument("--network-size", type=int, action="append", default=None)
     parser.add_argument("--saturation", type=float, action="append", default=None)
     args = parser.parse_args()
     if len(args.label) != len(args.models):
         parser.error("give one --label per model")
     details = args.detail_size or [None] * len(args.models)
+    sides = [side or None for side in args.network_size or [0] * len(args.models)]
     saturations = args.saturation or [1.0] * len(args.models)
-    if len(details) != len(args.models) or len(saturations) != len(args.models):
-        parser.error("give --detail-size and --saturation once per model, or not at all")
-    colorizers = [Colorizer.load(model, saturation=saturation, detail_size=detail)
-                  for model, saturation, detail in zip(args.models, saturations, details)]
+    if not len(details) == len(sides) == len(saturations) == len(args.models):
+        parser.error("give --detail-size, --network-size and --saturation once per model, or not at all")
+    colorizers = [Colorizer.load(model, saturation=saturation, detail_size=detail, network_size=side)
+                  for model, saturation, detail, side in zip(args.models, saturations, details, sides)]
     rows = []
     for path in args.photos:
         original = read_image(path)
