@@ -190,12 +190,12 @@ class MobileModule(tf.Module):
     """What each TFLite file holds: static batch-1 signatures.
 
     `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab
-    inside, the network run at its training size as on the desktop
+    inside, the network run at `network_size` as on the desktop
     (`colorize_lightness`): the photo's L shrunk to it (to `detail_size`
     first, where given), the predicted ab enlarged back to S.
     `predict_ab` (the network alone): network-range L (1, N, N, 1) -> ab
     (1, N, N, 2), N `network_size`: by default the generator's training
-    size (S if it has none).
+    size (S if it has none); `export_model` passes a preset's own.
     """
 
     def __init__(self, generator, size, network_size=None, detail_size=None):
