@@ -15,7 +15,8 @@ phone file `keras-colorizer export CHECKPOINT --variants int8` wrote
 with its metadata beside it as the export writes them (colorizer_int8.json:
 the page reads the detail size there; it must have been exported at the
 preset's network and detail sizes). The folder is built under a
-temporary name and renamed into place.
+temporary name and swapped into place as exports are (`keras_colorizer.swap`:
+a kill at any moment leaves the old preset or the new one).
 """
 
 import argparse
@@ -33,6 +34,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from keras_colorizer.run.checkpoint import GENERATOR_FILE, STATE_FILE, find_checkpoint, read_state  # noqa: E402
+from keras_colorizer import swap  # noqa: E402
 from keras_colorizer.atomic import write_json  # noqa: E402
 from keras_colorizer.presets import PRESET_FILE, PRESETS_DIR  # noqa: E402
 
@@ -101,7 +103,22 @@ def main(argv=None):
     checkpoint = find_checkpoint(args.checkpoint)
     state = read_state(checkpoint)
     final = os.path.join(PRESETS_DIR, args.name)
-    staging = tempfile.mkdtemp(prefix=f".{args.name}.tmp-", dir=PRESETS_DIR)
+    with swap.locked(final):
+        for line in swap.recover(final):
+            print(line)
+        staging = swap.staging_folder(final)
+        try:
+            build(args, checkpoint, state, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        swap.swap_in(staging, final)
+    print(f"{final}: {os.path.getsize(os.path.join(final, GENERATOR_FILE)) / 1e6:.1f} MB generator, step {state['step']}")
+    return 0
+
+
+def build(args, checkpoint, state, staging):
+    """Write the preset's files into the empty folder `staging`; SystemExit where the scores or phone file do not match."""
     os.chmod(staging, 0o755)
     write_generator(os.path.join(checkpoint, GENERATOR_FILE), os.path.join(staging, GENERATOR_FILE), args.float16)
     write_json(os.path.join(staging, STATE_FILE),
@@ -135,11 +152,6 @@ def main(argv=None):
         shutil.copyfile(args.tflite, os.path.join(staging, "colorizer_int8.tflite"))
         with open(os.path.join(staging, "colorizer_int8.json"), "w") as f:  # as the export writes it beside the file
             json.dump(metadata, f, indent=2)
-    if os.path.exists(final):
-        shutil.rmtree(final)
-    os.replace(staging, final)
-    print(f"{final}: {os.path.getsize(os.path.join(final, GENERATOR_FILE)) / 1e6:.1f} MB generator, step {state['step']}")
-    return 0
 
 
 if __name__ == "__main__":

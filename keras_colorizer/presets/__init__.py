@@ -26,7 +26,7 @@ def list_presets():
     presets = {}
     for name in sorted(os.listdir(PRESETS_DIR)):
         path = os.path.join(PRESETS_DIR, name, PRESET_FILE)
-        if os.path.isfile(path):
+        if "." not in name and os.path.isfile(path):  # not a half-built `NAME.tmp-PID` of tools/make_preset.py
             with open(path) as f:
                 presets[name] = json.load(f)["description"]
     return presets
@@ -52,7 +52,7 @@ def preset_setting(folder, name):
 def preset_path(name):
     """The folder of the preset `name`, or UserError naming the presets there are."""
     path = os.path.join(PRESETS_DIR, str(name))
-    if os.sep in str(name) or str(name) in ("", ".", "..") or not os.path.isfile(os.path.join(path, PRESET_FILE)):
+    if os.sep in str(name) or "." in str(name) or not name or not os.path.isfile(os.path.join(path, PRESET_FILE)):
         raise UserError(f"{name}: no such preset; this install has {', '.join(list_presets()) or 'none'}")
     return path
 

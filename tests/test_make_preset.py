@@ -1,0 +1,60 @@
+"""tools/make_preset.py (how the shipped preset was made): a checkpoint packaged as a preset with its own network side,
+scores made at another side refused, the old preset kept whole when the new one is refused."""
+
+import json
+import os
+import sys
+
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO, real_crops
+
+sys.path.insert(0, str(REPO / "tools"))
+
+import make_preset  # noqa: E402
+
+
+@pytest.fixture
+def scored(trained_run, tmp_path):
+    """The tiny run (trained at 64) scored by evaluate on three real photos at network sides 64 and 96."""
+    from keras_colorizer.evaluate import evaluate
+
+    folder = tmp_path / "three_photos"
+    folder.mkdir()
+    for i, crop in enumerate(real_crops(3, 96)):
+        Image.fromarray(crop).save(folder / f"photo{i}.png")
+    summaries = {}
+    for side in (64, 96):
+        evaluate(trained_run.run_dir, str(folder), str(tmp_path / f"scores{side}"), verbose=False, network_size=side)
+        summaries[side] = str(tmp_path / f"scores{side}" / "summary.json")
+    return summaries
+
+
+def test_a_preset_records_its_network_side_and_refuses_scores_made_at_another(trained_run, scored, tmp_path, monkeypatch):
+    from keras_colorizer.inference import Colorizer
+    from keras_colorizer.presets import preset_setting
+
+    monkeypatch.setattr(make_preset, "PRESETS_DIR", str(tmp_path / "presets"))
+    os.makedirs(tmp_path / "presets")
+    card = tmp_path / "card.md"
+    card.write_text("# A tiny model\n")
+    common = [trained_run.run_dir, "tiny", "--description", "a tiny test model", "--card", str(card)]
+
+    assert make_preset.main(common + ["--scores", scored[96], "--network-size", "96"]) == 0
+    folder = tmp_path / "presets" / "tiny"
+    settings = json.loads((folder / "preset.json").read_text())
+    assert settings["network_size"] == 96 and preset_setting(str(folder), "network_size") == 96
+    assert settings["scores"]["three_photos"]["photos"] == 3 and "detail_size" not in settings
+    assert Colorizer.from_preset(str(folder)).image_size == 96
+    assert (folder / "model_card.md").read_text() == "# A tiny model\n"
+
+    before = {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+    with pytest.raises(SystemExit, match=r"expected scores at network size 64 and detail size None; these are at 96"):
+        make_preset.main(common + ["--scores", scored[96]])  # no --network-size: the training side, 64
+    assert {name: (folder / name).read_bytes() for name in os.listdir(folder)} == before
+    assert sorted(os.listdir(tmp_path / "presets")) == ["tiny"]  # no half-built folder or lock beside it
+
+    assert make_preset.main(common + ["--scores", scored[64]]) == 0
+    assert "network_size" not in json.loads((folder / "preset.json").read_text())
+    assert Colorizer.from_preset(str(folder)).image_size == 64
