@@ -199,10 +199,12 @@ def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys)
     Image.fromarray(photo).save(tmp_path / "photo.png")
     code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")], capsys)
     assert code == 0, err
+    assert f"Model: {DEFAULT_PRESET} (network at {preset.image_size}x{preset.image_size})" in out.splitlines()
     written = np.asarray(Image.open(tmp_path / "out" / "photo.png"))
     np.testing.assert_array_equal(written, preset.colorize(photo))
-    code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "gray"),
-                                                             "--saturation", "0"], capsys)
+    code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "gray"),
+                                                               "--saturation", "0"], capsys)
+    assert f"Model: {DEFAULT_PRESET} (network at {preset.image_size}x{preset.image_size}, saturation 0)" in out
     assert code == 0 and np.ptp(np.asarray(Image.open(tmp_path / "gray" / "photo.png")).astype(int), axis=-1).max() <= 1
     code, _, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "x"),
                                                              "--saturation", "-2"], capsys)

@@ -15,6 +15,17 @@ EXIT_SOME_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
+def describe(colorizer):
+    """The settings a colorizer draws with, in a few words: 'network at 160x160, saturation 1.3'."""
+    side = colorizer.image_size
+    words = [f"network at {side}x{side}"]
+    if colorizer.detail_size:
+        words.append(f"detail size {colorizer.detail_size}")
+    if colorizer.saturation != 1.0:
+        words.append(f"saturation {colorizer.saturation:g}")
+    return ", ".join(words)
+
+
 def build_parser():
     parser = ArgumentParser(
         prog="colorize",
@@ -162,9 +173,11 @@ def main(argv=None):
             )
         from keras_colorizer.presets import DEFAULT_PRESET, resolve_model
 
-        args.model = resolve_model(args.model or DEFAULT_PRESET)
+        named = args.model or DEFAULT_PRESET
+        args.model = resolve_model(named)
         colorizer = Colorizer.load(args.model, saturation=args.saturation, detail_size=args.detail_size,
                                    network_size=args.network_size)
+        print(f"Model: {named} ({describe(colorizer)})")
         if not one_video_file:
             check_writable(args.out)
     except UserError as error:
