@@ -18,7 +18,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", nargs=2, action="append", required=True, metavar=("INIT", "OUT"),
                         help="folder with generator.keras, discriminator.keras, batch.npz (and lambda_temporal.txt for "
-                             "the consistency term with its crop at a fixed offset); the .npz to write")
+                             "the consistency term with its crop at a fixed offset, d_noise.npz for the discriminator's "
+                             "noise); the .npz to write")
     parser.add_argument("--lr", type=float, default=2e-4)
     args = parser.parse_args(argv)
     for init, out in args.case:
@@ -41,12 +42,17 @@ def step(init, out, lr):
     batch = np.load(os.path.join(init, "batch.npz"))["images"]
     lambda_temporal_file = os.path.join(init, "lambda_temporal.txt")
     lambda_temporal = float(open(lambda_temporal_file).read()) if os.path.exists(lambda_temporal_file) else 0.0
+    d_noise_file = os.path.join(init, "d_noise.npz")
     model = Pix2Pix(generator, discriminator)
     adam = dict(lr=lr, beta1=0.5, total_steps=10, decay_steps=0)
     model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam),
-                  extra_losses=ExtraLosses(lambda_temporal=lambda_temporal, temporal_shift=8))
+                  extra_losses=ExtraLosses(lambda_temporal=lambda_temporal, temporal_shift=8),
+                  d_noise=0.1 if os.path.exists(d_noise_file) else 0.0)
     if lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
         model.crop_offset = lambda: keras.ops.convert_to_tensor([3, 5], "int32")
+    if os.path.exists(d_noise_file):  # the same noise on both backends: where each one adds it is what is compared
+        noise = np.load(d_noise_file)
+        model.discriminator_noise = lambda shape: (noise["real"], noise["fake"])
     model.build_optimizers()
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
 

@@ -69,6 +69,7 @@ def _cases():
         (train, [*TINY, "--strategy", "tpu", *out], "Received: 'tpu'"),
         (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
         (train, [*TINY, "--rebalance", "2", *out], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
+        (train, [*TINY, "--d-noise", "-0.1", *out], "--d-noise must be in [0, 1] (0: off). Received: -0.1"),
         (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
         (train, [*TINY, "--generator", "efficientnet_lite0_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
          "no.weights.h5: no such weights file"),
@@ -85,6 +86,7 @@ def _cases():
         (train, ["--resume", "{root}/empty"], "empty: holds no checkpoint"),
         (train, ["--resume", "{run}", "--lr", "0.1"], "Received: --lr"),
         (train, ["--resume", "{run}", "--rebalance", "2"], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
+        (train, ["--resume", "{run}", "--d-noise", "3"], "--d-noise must be in [0, 1] (0: off). Received: 3.0"),
         # colorize
         (colorize, ["{root}/missing.png", "--model", "{run}", "--out", "{root}/c"], "missing.png: no such photo or folder"),
         (colorize, ["{root}/empty", "--model", "{run}", "--out", "{root}/c"], "empty: no photos or videos found in this folder"),

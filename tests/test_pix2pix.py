@@ -75,6 +75,31 @@ def test_train_step_updates_both_networks_and_both_optimizers():
     assert not np.allclose(d0, model.discriminator.get_layer("conv1").kernel.numpy())
 
 
+def _one_step_discriminator(d_noise, crops):
+    """The discriminator's first kernel after one step from fixed weights, with `d_noise` on what it sees."""
+    keras.utils.set_random_seed(1)
+    model = Pix2Pix(UNetGenerator(levels=3, ngf=4, dropout=0.0, seed=1), PatchGANDiscriminator(n_layers=2, ndf=4, seed=2))
+    model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_noise=d_noise)
+    model.fit(tf.data.Dataset.from_tensors(crops).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
+    return model, model.discriminator.get_layer("conv1").kernel.numpy()
+
+
+def test_discriminator_noise_has_its_spread_is_seeded_and_reaches_the_discriminator():
+    crops = real_crops(2, 64)
+    quiet, quiet_kernel = _one_step_discriminator(0.0, crops)
+    assert quiet.discriminator_noise((2, 64, 64, 2)) is None
+    noisy, noisy_kernel = _one_step_discriminator(0.3, crops)
+    _, again_kernel = _one_step_discriminator(0.3, crops)
+    np.testing.assert_array_equal(noisy_kernel, again_kernel)  # the draws follow the model's seed
+    assert not np.allclose(quiet_kernel[:, :, 1:, :], noisy_kernel[:, :, 1:, :])  # its ab inputs' weights learnt from other ab
+    real_noise, fake_noise = (ops.convert_to_numpy(n) for n in noisy.discriminator_noise((4, 64, 64, 2)))
+    for noise in (real_noise, fake_noise):
+        assert abs(noise.mean()) < 0.01 and noise.std() == pytest.approx(0.3, rel=0.03)
+    assert abs(np.corrcoef(real_noise.ravel(), fake_noise.ravel())[0, 1]) < 0.02  # drawn apart
+    with pytest.raises(ValueError, match="d_noise must be in"):
+        quiet.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_noise=-0.1)
+
+
 def test_validation_reports_l1_and_psnr():
     crops = real_crops(2, 64)
     model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
@@ -98,8 +123,10 @@ def _restore_model(options, run_dir):
 
 def test_resume_continues_exactly_like_an_unbroken_run(tmp_path):
     # With colour rebalancing: its weights are counted again from the photos on resume, and must come out the same.
-    # With the consistency term: the resumed run must draw the crop offsets the unbroken one drew at the same steps.
-    options = dict(jitter=False, dropout=0.0, epochs=4, steps_per_epoch=2, val_split=0.3, rebalance=0.5, lambda_temporal=10.0)
+    # With the consistency term and the discriminator's noise: the resumed run must draw the crop offsets and the
+    # noise the unbroken one drew at the same steps.
+    options = dict(jitter=False, dropout=0.0, epochs=4, steps_per_epoch=2, val_split=0.3, rebalance=0.5, lambda_temporal=10.0,
+                   d_noise=0.1)
     straight = train(tiny_options(tmp_path, name="straight", **options), verbose=0)
     first = train(tiny_options(tmp_path, name="parts", **options), max_steps=3, verbose=0)
     assert first.steps == 3 and read_state(first.checkpoint)["step"] == 3
@@ -128,14 +155,17 @@ def test_a_resumed_run_may_change_its_loss_weights_and_records_them(tmp_path, ca
     kept = train(resume=str(tmp_path / "kept"), changes={"epochs": 2}, verbose=0)
     code, stdout, err = call_main(
         "keras_colorizer.cli.train",
-        ["--resume", str(tmp_path / "changed"), "--epochs", "2", "--lambda-l1", "10", "--rebalance", "0.5", "--quiet"], capsys,
+        ["--resume", str(tmp_path / "changed"), "--epochs", "2", "--lambda-l1", "10", "--rebalance", "0.5", "--d-noise", "0.2",
+         "--quiet"], capsys,
     )
     assert code == 0, err[-2000:]
     assert "From step 2 on: --lambda-l1 10 (was 100)" in stdout and "--rebalance 0.5 (was 0)" in stdout
+    assert "--d-noise 0.2 (was 0)" in stdout
     changed_checkpoint = find_checkpoint(str(tmp_path / "changed"))
     assert read_state(changed_checkpoint)["step"] == kept.steps == 4
     # Each checkpoint keeps the weights it was trained under.
     assert read_options(changed_checkpoint).lambda_l1 == 10.0 and read_options(changed_checkpoint).rebalance == 0.5
+    assert read_options(changed_checkpoint).d_noise == 0.2 and read_options(first.checkpoint).d_noise == 0.0
     assert read_options(first.checkpoint).lambda_l1 == 100.0 and read_options(first.checkpoint).rebalance == 0.0
     # The same start and steps: the runs resume exactly (test above), so only the new weights can make them differ.
     opts = tiny_options(tmp_path, **options)

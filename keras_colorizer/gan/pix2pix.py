@@ -144,7 +144,8 @@ class Pix2Pix(keras.Model):
             config[network] = keras.saving.deserialize_keras_object(config[network])
         return cls(**config)
 
-    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, extra_losses=None, **kwargs):
+    def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, extra_losses=None, d_noise=0.0,
+                **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones: the GAN loss (`gan_mode`,
@@ -155,7 +156,11 @@ class Pix2Pix(keras.Model):
         its own optimizer's scale. `extra_losses` (`gan.losses.ExtraLosses`)
         turns on the research terms: colour rebalancing, a classifying
         generator's cross-entropy, video consistency; the `g_l1` log stays
-        the plain L1.
+        the plain L1. `d_noise` > 0 adds Gaussian noise of that standard
+        deviation (network units: 0.1 is 11 CIELAB units) to every ab the
+        discriminator sees, real and generated alike (instance noise,
+        Sønderby et al. 2016): the discriminator must then judge colour
+        that survives the noise, not fine texture only real photos carry.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -173,6 +178,8 @@ class Pix2Pix(keras.Model):
             raise ValueError(
                 f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={extra.lambda_class}"
             )
+        if not 0 <= d_noise <= 1:
+            raise ValueError(f"d_noise must be in [0, 1] (network units). Received: d_noise={d_noise}")
         if extra.lambda_temporal < 0 or extra.temporal_shift < 1:
             raise ValueError(
                 f"lambda_temporal must be >= 0 and temporal_shift >= 1. Received: {extra.lambda_temporal}, {extra.temporal_shift}"
@@ -196,6 +203,7 @@ class Pix2Pix(keras.Model):
         if self.lambda_temporal and "g_temporal" not in self.trackers:
             self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
         self.ab_weights = ab_weights
+        self.d_noise = float(d_noise)
 
     def build_optimizers(self):
         """Create both optimizers' variables (needed before restoring their state); once."""
@@ -238,6 +246,21 @@ class Pix2Pix(keras.Model):
         if not self.lambda_temporal:
             return None
         return keras.random.randint((2,), 0, self.temporal_shift + 1, seed=self.film_seeds)
+
+    def discriminator_noise(self, shape):
+        """(noise on the real ab, noise on the generated ab) the discriminator sees this step; None without `d_noise`.
+
+        The generated ab carries the same noise in the discriminator's update
+        and in the generator's, so both judge the same input.
+        """
+        if not self.d_noise:
+            return None
+        return tuple(keras.random.normal(shape, stddev=self.d_noise, seed=self.film_seeds) for _ in range(2))
+
+    @staticmethod
+    def as_seen(ab, noise):
+        """ab as the discriminator sees it: plus `noise` when there is any."""
+        return ab if noise is None else ab + ops.cast(noise, ab.dtype)
 
     def crop(self, images, offset):
         """The consistency crop of a batch: `temporal_shift` pixels smaller, at `offset`."""

@@ -23,7 +23,7 @@ STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
 # Loss weights a run may change when it goes on (`--resume RUN --lambda-l1 100`): a later phase of the same
 # networks, optimizers and step. Each checkpoint's state.json records the weights it was trained under.
-PHASE_OPTIONS = ("lambda_l1", "rebalance")
+PHASE_OPTIONS = ("lambda_l1", "rebalance", "d_noise")
 # Architecture settings: option -> the argument of the generator family's constructor that takes it.
 GENERATOR_SETTINGS = {
     "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
@@ -121,6 +121,7 @@ class TrainOptions:
     encoder_lr_scale: float = field(default=0.0, metadata={"help": "the ImageNet encoder's learning rate as a share of --lr (default: 0, kept frozen)"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (the default) or vanilla (the paper's BCE)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of L1 beside the GAN loss (default: 300; the paper's: 100)"})
+    d_noise: float = field(default=0.0, metadata={"help": "std of noise added to the ab the discriminator sees (instance noise; 0.1 is 11 CIELAB units; 0: off)"})
     ab_head: str = field(default="tanh", metadata={"help": "colour output: tanh (ab regressed) or classes (ab bins, Zhang et al. 2016)"})
     lambda_class: float = field(default=10.0, metadata={"help": "weight of the ab-bin classification loss (--ab-head classes)"})
     rebalance: float = field(default=0.0, metadata={"help": "weight rare colours up (Zhang et al. 2016), mixed with this uniform share; 0: off"})
@@ -252,6 +253,8 @@ class TrainOptions:
             raise ValueError(f"--ab-head {self.ab_head} needs a pretrained encoder's generator; {self.generator} regresses ab")
         if self.decoder_filters is not None and "decoder_filters" not in family_arguments(GENERATORS[self.generator][0]):
             raise ValueError(f"--decoder-filters sets a pretrained encoder's decoder; {self.generator} has none")
+        if not 0 <= self.d_noise <= 1:
+            raise ValueError(f"--d-noise must be in [0, 1] (0: off). Received: {self.d_noise}")
         if self.lambda_class < 0:
             raise ValueError(f"--lambda-class must be >= 0. Received: {self.lambda_class}")
         if not (self.rebalance == 0 or 0 < self.rebalance <= 1):

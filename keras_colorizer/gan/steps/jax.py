@@ -51,10 +51,11 @@ def train_step(model, state, batch):
     (gan_weight,) = values.get([model.gan_weight])
 
     l_norm, ab_real = model.to_lab(batch)
-    # The consistency crop's offset, its random state carried like the others.
+    # The consistency crop's offset and the discriminator's noise, their random state carried like the others.
     film_state = model.film_seeds.state
     with StatelessScope(state_mapping=[(film_state, values.get([film_state])[0])]) as scope:
         offset = model.crop_offset()
+        real_noise, fake_noise = model.discriminator_noise(ab_real.shape) or (None, None)
     values.set([film_state], [scope.get_current_value(film_state)])
 
     # (ab,) or (ab, bin logits): the view shares the generator's variables, listed in the same order.
@@ -73,10 +74,10 @@ def train_step(model, state, batch):
     ab_fake = outputs[0]
 
     def discriminator_objective(weights):
-        real_logits, new_state = discriminator.stateless_call(weights, d_state, [l_norm, ab_real], training=True)
-        fake_logits, new_state = discriminator.stateless_call(
-            weights, new_state, [l_norm, jax.lax.stop_gradient(ab_fake)], training=True
-        )
+        real_seen = model.as_seen(ab_real, real_noise)
+        real_logits, new_state = discriminator.stateless_call(weights, d_state, [l_norm, real_seen], training=True)
+        fake_seen = model.as_seen(jax.lax.stop_gradient(ab_fake), fake_noise)
+        fake_logits, new_state = discriminator.stateless_call(weights, new_state, [l_norm, fake_seen], training=True)
         d_loss, d_real, d_fake = model.discriminator_loss(real_logits, fake_logits)
         return _scale(d_optimizer, d_opt, d_loss), (new_state, d_loss, d_real, d_fake)
 
@@ -88,7 +89,8 @@ def train_step(model, state, batch):
         if offset is not None:
             *outputs, temporal["g_temporal"] = outputs
         ab, *class_logits = outputs
-        fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, ab], training=True)
+        fooled_seen = model.as_seen(ab, fake_noise)
+        fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, fooled_seen], training=True)
         g_loss, g_parts = model.generator_loss(fooled_logits, ab, ab_real, gan_weight, *class_logits)
         if temporal:
             g_loss = g_loss + model.lambda_temporal * temporal["g_temporal"]
