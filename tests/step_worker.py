@@ -14,12 +14,17 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _read(path, default):
+    """A case's setting from its text file, or `default` where the case has none."""
+    return open(path).read().strip() if os.path.exists(path) else default
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--case", nargs=2, action="append", required=True, metavar=("INIT", "OUT"),
                         help="folder with generator.keras, discriminator.keras, batch.npz (and lambda_temporal.txt for "
                              "the consistency term with its crop at a fixed offset, d_noise.npz for the discriminator's "
-                             "noise); the .npz to write")
+                             "noise, d_batch.txt for how it batches its pairs); the .npz to write")
     parser.add_argument("--lr", type=float, default=2e-4)
     args = parser.parse_args(argv)
     for init, out in args.case:
@@ -47,7 +52,8 @@ def step(init, out, lr):
     adam = dict(lr=lr, beta1=0.5, total_steps=10, decay_steps=0)
     model.compile(g_optimizer=paper_adam("g_adam", **adam), d_optimizer=paper_adam("d_adam", **adam),
                   extra_losses=ExtraLosses(lambda_temporal=lambda_temporal, temporal_shift=8),
-                  d_noise=0.1 if os.path.exists(d_noise_file) else 0.0)
+                  d_noise=0.1 if os.path.exists(d_noise_file) else 0.0,
+                  d_batch=_read(os.path.join(init, "d_batch.txt"), "separate"))
     if lambda_temporal:  # the backends draw different random numbers; the step's arithmetic is what is compared
         model.crop_offset = lambda: keras.ops.convert_to_tensor([3, 5], "int32")
     if os.path.exists(d_noise_file):  # the same noise on both backends: where each one adds it is what is compared

@@ -25,9 +25,11 @@ def _write_case(folder, family):
     if family == "unet":
         generator = UNetGenerator(levels=3, ngf=8, dropout=0.0, seed=3)
         # With the U-Net the video consistency term joins the generator's loss (`--lambda-temporal`) and the
-        # discriminator sees noisy ab (`--d-noise`); the classifying generator's step runs without them.
+        # discriminator sees noisy ab (`--d-noise`), real and generated in one batch (`--d-batch joint`); the
+        # classifying generator's step runs without them.
         (folder / "lambda_temporal.txt").write_text("10")
         rng = np.random.default_rng(5)
+        (folder / "d_batch.txt").write_text("joint")
         np.savez(folder / "d_noise.npz", **{k: rng.normal(0, 0.1, (2, 64, 64, 2)).astype("float32") for k in ("real", "fake")})
     elif family == "classes":  # the ImageNet encoder with ab bin logits: the classification loss's gradient joins the GAN's
         generator = build_generator("efficientnet_lite0_unet", ab_head="classes", decoder_filters=(16, 16, 8, 8), seed=3)

@@ -70,6 +70,7 @@ def _cases():
         (train, [*TINY, "--encoder-lr-scale", "-1", *out], "--encoder-lr-scale must be >= 0. Received: -1.0"),
         (train, [*TINY, "--rebalance", "2", *out], "--rebalance must be 0 (off) or in (0, 1]. Received: 2.0"),
         (train, [*TINY, "--d-noise", "-0.1", *out], "--d-noise must be in [0, 1] (0: off). Received: -0.1"),
+        (train, [*TINY, "--d-batch", "mixed", *out], "--d-batch must be one of separate, joint. Received: 'mixed'"),
         (train, [*TINY, "--epochs", "abc", *out], "argument --epochs: invalid int value: 'abc'"),
         (train, [*TINY, "--generator", "efficientnet_lite0_unet", "--encoder-weights", "{root}/no.weights.h5", *out],
          "no.weights.h5: no such weights file"),

@@ -75,11 +75,12 @@ def test_train_step_updates_both_networks_and_both_optimizers():
     assert not np.allclose(d0, model.discriminator.get_layer("conv1").kernel.numpy())
 
 
-def _one_step_discriminator(d_noise, crops):
-    """The discriminator's first kernel after one step from fixed weights, with `d_noise` on what it sees."""
+def _one_step_discriminator(d_noise, crops, d_batch="separate"):
+    """The model and its discriminator's first kernel after one step from fixed weights, with `d_noise` on what it sees."""
     keras.utils.set_random_seed(1)
     model = Pix2Pix(UNetGenerator(levels=3, ngf=4, dropout=0.0, seed=1), PatchGANDiscriminator(n_layers=2, ndf=4, seed=2))
-    model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_noise=d_noise)
+    model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_noise=d_noise,
+                  d_batch=d_batch)
     model.fit(tf.data.Dataset.from_tensors(crops).repeat(), epochs=1, steps_per_epoch=1, verbose=0, shuffle=False)
     return model, model.discriminator.get_layer("conv1").kernel.numpy()
 
@@ -98,6 +99,35 @@ def test_discriminator_noise_has_its_spread_is_seeded_and_reaches_the_discrimina
     assert abs(np.corrcoef(real_noise.ravel(), fake_noise.ravel())[0, 1]) < 0.02  # drawn apart
     with pytest.raises(ValueError, match="d_noise must be in"):
         quiet.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_noise=-0.1)
+
+
+def test_a_joint_batch_shows_the_discriminator_real_and_generated_pairs_together():
+    l_norm, ab_real = (ops.convert_to_numpy(t) for t in color.rgb_to_network(real_crops(2, 64)))
+    ab_fake = 0.5 * ab_real
+    for d_batch, sizes in (("joint", [4]), ("separate", [2, 2])):
+        model = Pix2Pix(UNetGenerator(levels=3, ngf=4), PatchGANDiscriminator(n_layers=2, ndf=4))
+        model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_batch=d_batch)
+        seen = []
+
+        def discriminate(pairs):  # each pair's mean |ab| stands in for the discriminator's logits
+            seen.append(int(pairs[0].shape[0]))
+            return ops.mean(ops.abs(pairs[1]), axis=(1, 2, 3))
+
+        real_logits, fake_logits = model.judge(discriminate, l_norm, ab_real, ab_fake)
+        assert seen == sizes, d_batch
+        np.testing.assert_allclose(ops.convert_to_numpy(real_logits), np.abs(ab_real).mean(axis=(1, 2, 3)), rtol=1e-6)
+        np.testing.assert_allclose(ops.convert_to_numpy(fake_logits), np.abs(ab_fake).mean(axis=(1, 2, 3)), rtol=1e-6)
+        fooled = model.judge_generated(discriminate, l_norm, ab_real, ab_fake)
+        assert seen[len(sizes):] == sizes[-1:], d_batch  # the generator's pairs keep the company they had
+        np.testing.assert_allclose(ops.convert_to_numpy(fooled), np.abs(ab_fake).mean(axis=(1, 2, 3)), rtol=1e-6)
+    # In a real step the discriminator's batch norm then sees one batch of 4 per update, not two of 2.
+    crops = real_crops(2, 64)
+    model, _ = _one_step_discriminator(0.0, crops)
+    joint, _ = _one_step_discriminator(0.0, crops, d_batch="joint")
+    moving = lambda m: m.discriminator.get_layer("conv2_norm").moving_mean.numpy()  # noqa: E731
+    assert not np.allclose(moving(model), moving(joint))
+    with pytest.raises(ValueError, match="Unknown d_batch"):
+        model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), d_batch="mixed")
 
 
 def test_validation_reports_l1_and_psnr():
@@ -156,16 +186,17 @@ def test_a_resumed_run_may_change_its_loss_weights_and_records_them(tmp_path, ca
     code, stdout, err = call_main(
         "keras_colorizer.cli.train",
         ["--resume", str(tmp_path / "changed"), "--epochs", "2", "--lambda-l1", "10", "--rebalance", "0.5", "--d-noise", "0.2",
-         "--quiet"], capsys,
+         "--d-batch", "joint", "--quiet"], capsys,
     )
     assert code == 0, err[-2000:]
     assert "From step 2 on: --lambda-l1 10 (was 100)" in stdout and "--rebalance 0.5 (was 0)" in stdout
-    assert "--d-noise 0.2 (was 0)" in stdout
+    assert "--d-noise 0.2 (was 0)" in stdout and "--d-batch joint (was separate)" in stdout
     changed_checkpoint = find_checkpoint(str(tmp_path / "changed"))
     assert read_state(changed_checkpoint)["step"] == kept.steps == 4
     # Each checkpoint keeps the weights it was trained under.
     assert read_options(changed_checkpoint).lambda_l1 == 10.0 and read_options(changed_checkpoint).rebalance == 0.5
     assert read_options(changed_checkpoint).d_noise == 0.2 and read_options(first.checkpoint).d_noise == 0.0
+    assert read_options(changed_checkpoint).d_batch == "joint" and read_options(first.checkpoint).d_batch == "separate"
     assert read_options(first.checkpoint).lambda_l1 == 100.0 and read_options(first.checkpoint).rebalance == 0.0
     # The same start and steps: the runs resume exactly (test above), so only the new weights can make them differ.
     opts = tiny_options(tmp_path, **options)

@@ -22,7 +22,7 @@ OPTION_GROUPS = (
     ("loss and optimizer", ("gan_mode", "lambda_l1", "lr", "beta1", "decay_epochs", "encoder_lr_scale")),
     ("speed and hardware", ("precision", "jit_compile", "steps_per_execution", "strategy")),
     ("research: measured, not better by default (docs/quality.md)",
-     ("ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise")),
+     ("ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise", "d_batch")),
 )
 
 

@@ -27,6 +27,9 @@ from keras_colorizer.gan.losses import GAN_MODES, ExtraLosses, gan_loss, l1_loss
 from keras_colorizer.metrics import psnr
 
 ENCODINGS = ("rgb", "lab8")
+# How the discriminator's batch norm sees a step's pairs: real and generated each in a batch of its own (the
+# pix2pix code's way), or both in one batch, so that no batch statistic tells the two apart.
+D_BATCHES = ("separate", "joint")
 
 
 def class_logits_view(generator):
@@ -145,7 +148,7 @@ class Pix2Pix(keras.Model):
         return cls(**config)
 
     def compile(self, g_optimizer, d_optimizer, gan_mode="lsgan", lambda_l1=100.0, extra_losses=None, d_noise=0.0,
-                **kwargs):
+                d_batch="separate", **kwargs):
         """Set the two optimizers and the loss; other keyword arguments go to `Model.compile`.
 
         The losses are the pix2pix ones: the GAN loss (`gan_mode`,
@@ -161,6 +164,11 @@ class Pix2Pix(keras.Model):
         discriminator sees, real and generated alike (instance noise,
         Sønderby et al. 2016): the discriminator must then judge colour
         that survives the noise, not fine texture only real photos carry.
+        `d_batch="joint"` shows the discriminator the real and the generated
+        pairs in one batch, in its update and in the generator's: with batch
+        norm, pairs judged in batches of their own can be told apart by the
+        batch's statistics (how colourful the batch is as a whole) rather
+        than photo by photo.
         """
         ignored = sorted(k for k in ("loss", "loss_weights", "metrics", "weighted_metrics", "optimizer") if k in kwargs)
         if ignored:
@@ -178,6 +186,8 @@ class Pix2Pix(keras.Model):
             raise ValueError(
                 f"lambda_l1 and lambda_class must be >= 0. Received: lambda_l1={lambda_l1}, lambda_class={extra.lambda_class}"
             )
+        if d_batch not in D_BATCHES:
+            raise ValueError(f"Unknown d_batch. Expected one of: {', '.join(D_BATCHES)}. Received: d_batch={d_batch!r}")
         if not 0 <= d_noise <= 1:
             raise ValueError(f"d_noise must be in [0, 1] (network units). Received: d_noise={d_noise}")
         if extra.lambda_temporal < 0 or extra.temporal_shift < 1:
@@ -204,6 +214,7 @@ class Pix2Pix(keras.Model):
             self.trackers["g_temporal"] = keras.metrics.Mean(name="g_temporal")
         self.ab_weights = ab_weights
         self.d_noise = float(d_noise)
+        self.d_batch = d_batch
 
     def build_optimizers(self):
         """Create both optimizers' variables (needed before restoring their state); once."""
@@ -261,6 +272,23 @@ class Pix2Pix(keras.Model):
     def as_seen(ab, noise):
         """ab as the discriminator sees it: plus `noise` when there is any."""
         return ab if noise is None else ab + ops.cast(noise, ab.dtype)
+
+    def judge(self, discriminate, l_norm, ab_real, ab_fake):
+        """(logits on the real pairs, logits on the generated pairs), for the discriminator's update.
+
+        `discriminate([L, ab])` runs the discriminator in training mode: once
+        on both halves together with `d_batch="joint"`, else once on each.
+        """
+        if self.d_batch == "joint":
+            both = discriminate([ops.concatenate([l_norm, l_norm]), ops.concatenate([ab_real, ops.cast(ab_fake, ab_real.dtype)])])
+            return tuple(ops.split(both, 2, axis=0))
+        return discriminate([l_norm, ab_real]), discriminate([l_norm, ab_fake])
+
+    def judge_generated(self, discriminate, l_norm, ab_real, ab_fake):
+        """Logits on the generated pairs, for the generator's update: judged in the same company as in `judge`."""
+        if self.d_batch == "joint":
+            return self.judge(discriminate, l_norm, ops.stop_gradient(ab_real), ab_fake)[1]
+        return discriminate([l_norm, ab_fake])
 
     def crop(self, images, offset):
         """The consistency crop of a batch: `temporal_shift` pixels smaller, at `offset`."""

@@ -106,6 +106,7 @@ def build_model(options, encoding, steps_per_epoch, synchronized_norm=False, ab_
         gan_mode=options.gan_mode,
         lambda_l1=options.lambda_l1,
         d_noise=options.d_noise,
+        d_batch=options.d_batch,
         extra_losses=ExtraLosses(ab_weights=ab_weights, lambda_class=options.lambda_class,
                                  lambda_temporal=options.lambda_temporal, temporal_shift=options.temporal_shift()),
         jit_compile=resolve_jit_compile(options.jit_compile),

@@ -23,7 +23,7 @@ STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
 # Loss weights a run may change when it goes on (`--resume RUN --lambda-l1 100`): a later phase of the same
 # networks, optimizers and step. Each checkpoint's state.json records the weights it was trained under.
-PHASE_OPTIONS = ("lambda_l1", "rebalance", "d_noise")
+PHASE_OPTIONS = ("lambda_l1", "rebalance", "d_noise", "d_batch")
 # Architecture settings: option -> the argument of the generator family's constructor that takes it.
 GENERATOR_SETTINGS = {
     "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
@@ -121,6 +121,7 @@ class TrainOptions:
     encoder_lr_scale: float = field(default=0.0, metadata={"help": "the ImageNet encoder's learning rate as a share of --lr (default: 0, kept frozen)"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (the default) or vanilla (the paper's BCE)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of L1 beside the GAN loss (default: 300; the paper's: 100)"})
+    d_batch: str = field(default="separate", metadata={"help": "separate: the discriminator judges real and generated pairs in batches of their own; joint: in one batch"})
     d_noise: float = field(default=0.0, metadata={"help": "std of noise added to the ab the discriminator sees (instance noise; 0.1 is 11 CIELAB units; 0: off)"})
     ab_head: str = field(default="tanh", metadata={"help": "colour output: tanh (ab regressed) or classes (ab bins, Zhang et al. 2016)"})
     lambda_class: float = field(default=10.0, metadata={"help": "weight of the ab-bin classification loss (--ab-head classes)"})
@@ -253,6 +254,10 @@ class TrainOptions:
             raise ValueError(f"--ab-head {self.ab_head} needs a pretrained encoder's generator; {self.generator} regresses ab")
         if self.decoder_filters is not None and "decoder_filters" not in family_arguments(GENERATORS[self.generator][0]):
             raise ValueError(f"--decoder-filters sets a pretrained encoder's decoder; {self.generator} has none")
+        from keras_colorizer.gan.pix2pix import D_BATCHES
+
+        if self.d_batch not in D_BATCHES:
+            raise ValueError(f"--d-batch must be one of {', '.join(D_BATCHES)}. Received: {self.d_batch!r}")
         if not 0 <= self.d_noise <= 1:
             raise ValueError(f"--d-noise must be in [0, 1] (0: off). Received: {self.d_noise}")
         if self.lambda_class < 0:

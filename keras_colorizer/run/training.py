@@ -158,12 +158,17 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         placement.release()
 
 
+def _shown(value):
+    """An option's value as the command line takes it: 100 for 100.0."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _announce_phase(saved, options, start_step):
     """Say which loss weights (`PHASE_OPTIONS`) a resumed run changes from `start_step` on."""
     for name in PHASE_OPTIONS:
         before, after = getattr(saved, name), getattr(options, name)
         if before != after:
-            print(f"From step {start_step} on: --{name.replace('_', '-')} {after:g} (was {before:g}); the "
+            print(f"From step {start_step} on: --{name.replace('_', '-')} {_shown(after)} (was {_shown(before)}); the "
                   "networks, optimizers and schedule go on.", flush=True)
 
 

@@ -31,6 +31,17 @@ class _Values:
         return [self._by_id[id(v)] for v in variables]
 
 
+class _Discriminate:
+    """The discriminator in training mode as `Pix2Pix.judge` calls it, its non-trainable state carried from call to call."""
+
+    def __init__(self, discriminator, weights, state):
+        self.discriminator, self.weights, self.state = discriminator, weights, state
+
+    def __call__(self, pairs):
+        logits, self.state = self.discriminator.stateless_call(self.weights, self.state, pairs, training=True)
+        return logits
+
+
 def _scale(optimizer, optimizer_values, loss):
     """`optimizer.scale_loss(loss)` read from the carried values (a LossScaleOptimizer's scale)."""
     with StatelessScope(state_mapping=list(zip(optimizer.variables, optimizer_values))):
@@ -73,13 +84,14 @@ def train_step(model, state, batch):
     outputs, generator_backward, g_state = jax.vjp(generate, g_weights, has_aux=True)
     ab_fake = outputs[0]
 
+    real_seen = model.as_seen(ab_real, real_noise)
+
     def discriminator_objective(weights):
-        real_seen = model.as_seen(ab_real, real_noise)
-        real_logits, new_state = discriminator.stateless_call(weights, d_state, [l_norm, real_seen], training=True)
+        discriminate = _Discriminate(discriminator, weights, d_state)
         fake_seen = model.as_seen(jax.lax.stop_gradient(ab_fake), fake_noise)
-        fake_logits, new_state = discriminator.stateless_call(weights, new_state, [l_norm, fake_seen], training=True)
+        real_logits, fake_logits = model.judge(discriminate, l_norm, real_seen, fake_seen)
         d_loss, d_real, d_fake = model.discriminator_loss(real_logits, fake_logits)
-        return _scale(d_optimizer, d_opt, d_loss), (new_state, d_loss, d_real, d_fake)
+        return _scale(d_optimizer, d_opt, d_loss), (discriminate.state, d_loss, d_real, d_fake)
 
     d_grads, (d_state, d_loss, d_real, d_fake) = jax.grad(discriminator_objective, has_aux=True)(d_weights)
     d_weights, d_opt = d_optimizer.stateless_apply(d_opt, d_grads, d_weights)
@@ -89,12 +101,12 @@ def train_step(model, state, batch):
         if offset is not None:
             *outputs, temporal["g_temporal"] = outputs
         ab, *class_logits = outputs
-        fooled_seen = model.as_seen(ab, fake_noise)
-        fooled_logits, new_state = discriminator.stateless_call(d_weights, d_state, [l_norm, fooled_seen], training=True)
+        discriminate = _Discriminate(discriminator, d_weights, d_state)
+        fooled_logits = model.judge_generated(discriminate, l_norm, real_seen, model.as_seen(ab, fake_noise))
         g_loss, g_parts = model.generator_loss(fooled_logits, ab, ab_real, gan_weight, *class_logits)
         if temporal:
             g_loss = g_loss + model.lambda_temporal * temporal["g_temporal"]
-        return _scale(g_optimizer, g_opt, g_loss), (new_state, {**g_parts, **temporal})
+        return _scale(g_optimizer, g_opt, g_loss), (discriminate.state, {**g_parts, **temporal})
 
     output_grads, (d_state, g_parts) = jax.grad(generator_objective, has_aux=True)(outputs)
     (g_grads,) = generator_backward(output_grads)

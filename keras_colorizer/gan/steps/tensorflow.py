@@ -52,6 +52,11 @@ def train_step(model, batch):
     l_norm, ab_real = model.to_lab(batch)
     offset = model.crop_offset()
     real_noise, fake_noise = model.discriminator_noise(ops.shape(ab_real)) or (None, None)
+    real_seen = model.as_seen(ab_real, real_noise)
+
+    def discriminate(pairs):
+        return model.discriminator(pairs, training=True)
+
     with tf.GradientTape() as g_tape:
         ab_fake, *class_logits = model.generate(l_norm, training=True)
         temporal = {}
@@ -60,14 +65,14 @@ def train_step(model, batch):
             temporal["g_temporal"] = l1_loss(ab_moved, model.crop(ab_fake, offset))
         with g_tape.stop_recording():
             with tf.GradientTape() as d_tape:
-                real_logits = model.discriminator([l_norm, model.as_seen(ab_real, real_noise)], training=True)
-                fake_ab = model.as_seen(ops.stop_gradient(ab_fake), fake_noise)
-                fake_logits = model.discriminator([l_norm, fake_ab], training=True)
+                real_logits, fake_logits = model.judge(
+                    discriminate, l_norm, real_seen, model.as_seen(ops.stop_gradient(ab_fake), fake_noise)
+                )
                 d_loss, d_real, d_fake = model.discriminator_loss(real_logits, fake_logits)
                 d_scaled = _for_gradients(model.d_optimizer, d_loss)
             _apply(model.d_optimizer, d_tape, d_scaled, model.discriminator.trainable_variables)
 
-        fooled_logits = model.discriminator([l_norm, model.as_seen(ab_fake, fake_noise)], training=True)
+        fooled_logits = model.judge_generated(discriminate, l_norm, real_seen, model.as_seen(ab_fake, fake_noise))
         g_loss, g_parts = model.generator_loss(fooled_logits, ab_fake, ab_real, model.gan_weight, *class_logits)
         if temporal:
             g_loss = g_loss + model.lambda_temporal * temporal["g_temporal"]
