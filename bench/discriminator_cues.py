@@ -13,15 +13,16 @@ the step runs it, on the L of `--count` photos paired with:
 - the generator's ab, and the same made stronger (x1.5, x2) or blurred.
 
 Each case is shown to it in batches of `--batch` pairs of that case alone
-(as a step with `--d-batch separate` shows them), and once more real and
-generated mixed half and half in each batch (as `--d-batch joint` does).
-It prints the mean patch output (LSGAN: 1 says real, 0 generated) and the
-share of patches it calls real, and writes them to `--out`.
+(as a step with `--d-batch separate` shows generated pairs), and again as
+half of each batch beside real pairs of the other photos (as `--d-batch
+joint` shows them). It prints the mean patch output (LSGAN: 1 says real,
+0 generated) and the share of patches it calls real, and writes them to
+`--out`.
 
-A discriminator that judges photo by photo calls real pairs real and
-generated ones generated in a mixed batch too; one that calls faded real
-colour generated but turned hues real judges how colourful a batch is, not
-whether its colour is right.
+A discriminator that judges photo by photo calls generated pairs
+generated beside real ones too; one that calls faded real colour
+generated but turned hues real judges how colourful the colour is, not
+whether it is right.
 """
 
 import argparse
@@ -76,10 +77,12 @@ def summary(patches):
 
 
 def cues(generator, discriminator, rgb, batch):
-    """{"own batch": {case: summary}, "mixed batch": {"real": summary, "generated": summary}} for uint8 photos `rgb`.
+    """{"own batch": {case: summary}, "beside real": {case: summary}} for uint8 photos `rgb`.
 
-    The discriminator's batch norm statistics are put back after each case,
-    so every case meets the discriminator as the checkpoint left it.
+    "own batch": the case's pairs in batches of their own. "beside real":
+    in batches half of real pairs, half of the case's (the other photos'),
+    the case's half scored. The discriminator's batch norm statistics are
+    put back after each pass, so every case meets it as the checkpoint left it.
     """
     from keras import ops
 
@@ -93,16 +96,15 @@ def cues(generator, discriminator, rgb, batch):
         for variable, value in zip(discriminator.non_trainable_variables, saved):
             variable.assign(value)
 
-    own = {}
+    half = np.arange(len(ab_real)) % batch >= batch // 2  # the second half of every batch
+    own, beside = {}, {}
     for name, ab in altered(ab_real, ab_fake).items():
         fresh()
         own[name] = summary(judged(discriminator, l_norm, ab, batch))
-    # Half of each batch real, half generated: a photo's own pair, in the same company as the others.
-    half = np.arange(len(ab_real)) % batch >= batch // 2
-    fresh()
-    mixed = judged(discriminator, l_norm, np.where(half[:, None, None, None], ab_fake, ab_real), batch)
+        fresh()
+        beside[name] = summary(judged(discriminator, l_norm, np.where(half[:, None, None, None], ab, ab_real), batch)[half])
     fresh()  # left as it was found
-    return {"own batch": own, "mixed batch": {"real": summary(mixed[~half]), "generated": summary(mixed[half])}}
+    return {"own batch": own, "beside real": beside}
 
 
 def main(argv=None):
@@ -134,11 +136,11 @@ def main(argv=None):
     result = cues(generator, discriminator, load_crops(source, picks, size), batch)
 
     print(f"{checkpoint}: {args.count} photos of {args.photos} at {size}, batches of {batch}")
-    print("mean patch output (1: real, 0: generated), and the share of patches called real")
-    for name, scores in result["own batch"].items():
-        print(f"  {name:32s} {scores['mean']:6.3f}  {scores['called_real']:5.2f}")
-    for name, scores in result["mixed batch"].items():
-        print(f"  {name + ', in mixed batches':32s} {scores['mean']:6.3f}  {scores['called_real']:5.2f}")
+    print("mean patch output (1: real, 0: generated) / share of patches called real")
+    print(f"  {'pairs':32s} {'in their own batch':>20s} {'beside real pairs':>20s}")
+    for name, own in result["own batch"].items():
+        beside = result["beside real"][name]
+        print(f"  {name:32s} {own['mean']:12.3f} / {own['called_real']:4.2f} {beside['mean']:12.3f} / {beside['called_real']:4.2f}")
     if args.out:
         from keras_colorizer.atomic import write_json
 

@@ -34,13 +34,13 @@ def test_scores_every_case_and_leaves_the_discriminator_as_it_found_it(trained_r
     out = tmp_path / "cues.json"
     main([trained_run.run_dir, "--photos", str(photos), "--count", "4", "--batch", "2", "--out", str(out)])
     result = json.loads(out.read_text())
-    assert set(result["own batch"]) == set(CASES) and set(result["mixed batch"]) == {"real", "generated"}
-    for scores in [*result["own batch"].values(), *result["mixed batch"].values()]:
+    assert set(result["own batch"]) == set(result["beside real"]) == set(CASES)
+    for scores in [*result["own batch"].values(), *result["beside real"].values()]:
         assert np.isfinite(scores["mean"]) and 0 <= scores["called_real"] <= 1
     assert result["size"] == 64 and result["batch"] == 2  # the run's training side
     # Faded to gray, real colour is a different input from real colour: the scores must tell them apart.
     assert result["own batch"]["real x0 (gray)"] != result["own batch"]["real"]
-    assert "real, in mixed batches" in capsys.readouterr().out
+    assert "beside real pairs" in capsys.readouterr().out
 
     # The script resets the batch norm statistics it moved: the checkpoint's discriminator, scored twice, agrees.
     checkpoint = result["checkpoint"]
