@@ -2,7 +2,7 @@
 
 usage: python bench/train_step.py [--generator unet_256] [--size 256] [--batch 1]
                                   [--ngf 64] [--ndf 64] [--decoder-filters 96,64,48,32]
-                                  [--lambda-temporal 100] [--steps 5] [--infer 10] [--jit-compile]
+                                  [--lambda-temporal 100] [--d-batch joint] [--steps 5] [--infer 10] [--jit-compile]
                                   [--no-reference]
 
 Times `Pix2Pix.train_step` as `model.fit` runs it (one compiled step: Lab
@@ -33,7 +33,7 @@ def keras_timings(args):
     generator = build_generator(args.generator, ngf=args.ngf, **settings)
     model = Pix2Pix(generator, PatchGANDiscriminator(ndf=args.ndf))
     adam = lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)  # noqa: E731
-    model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile,
+    model.compile(g_optimizer=adam(), d_optimizer=adam(), jit_compile=args.jit_compile, d_batch=args.d_batch,
                   extra_losses=ExtraLosses(lambda_temporal=args.lambda_temporal, temporal_shift=32))
     images = np.random.default_rng(0).integers(0, 256, (args.batch, args.size, args.size, 3), dtype=np.uint8)
     batch = tf.constant(images)
@@ -76,12 +76,14 @@ def main():
     parser.add_argument("--ndf", type=int, default=64)
     parser.add_argument("--decoder-filters", default=None, help="a pretrained encoder's decoder widths, e.g. 64,48,32,16")
     parser.add_argument("--lambda-temporal", type=float, default=0.0, help="with the video consistency term (a 32-pixel-smaller crop)")
+    parser.add_argument("--d-batch", default="separate", help="how the discriminator batches real and generated pairs (separate, joint)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--infer", type=int, default=10)
     parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
-    result = {"generator": args.generator, "size": args.size, "batch": args.batch, "keras": keras_timings(args)}
+    result = {"generator": args.generator, "size": args.size, "batch": args.batch, "d_batch": args.d_batch,
+              "keras": keras_timings(args)}
     if not args.no_reference:
         result["torch"] = torch_reference(args.generator, args.size, args.batch, args.steps, args.infer, args.ngf)
         add_ratios(result, ("train_step_ms", "infer_ms"))
