@@ -21,8 +21,9 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
 # Options that say how a run executes, not what it trains: `--resume` may change them.
 RUNTIME_OPTIONS = ("epochs", "strategy", "jit_compile", "steps_per_execution", "cache")
-# Loss weights a run may change when it goes on (`--resume RUN --lambda-l1 100`): a later phase of the same
-# networks, optimizers and step. Each checkpoint's state.json records the weights it was trained under.
+# Loss weights and what the discriminator sees, which a run may change when it goes on (`--resume RUN
+# --lambda-l1 100`): a later phase of the same networks, optimizers and step. Each checkpoint's state.json
+# records the settings it was trained under.
 PHASE_OPTIONS = ("lambda_l1", "rebalance", "d_noise", "d_batch")
 # Architecture settings: option -> the argument of the generator family's constructor that takes it.
 GENERATOR_SETTINGS = {

@@ -110,7 +110,7 @@ def train(options=None, resume=None, max_steps=None, verbose="auto", extra_callb
         resume: a run folder or checkpoint to continue exactly, with its saved options.
         changes: when resuming, new values of `RUNTIME_OPTIONS` (`epochs`
             extends a run; strategy, compilation and caching may change) and
-            of `PHASE_OPTIONS` (the loss weights of a later phase).
+            of `PHASE_OPTIONS` (the loss settings of a later phase).
         max_steps: stop after this many steps in all (a checkpoint is saved).
         verbose: passed to `model.fit` (progress bar by default).
 
@@ -164,7 +164,7 @@ def _shown(value):
 
 
 def _announce_phase(saved, options, start_step):
-    """Say which loss weights (`PHASE_OPTIONS`) a resumed run changes from `start_step` on."""
+    """Say which loss settings (`PHASE_OPTIONS`) a resumed run changes from `start_step` on."""
     for name in PHASE_OPTIONS:
         before, after = getattr(saved, name), getattr(options, name)
         if before != after:
