@@ -127,6 +127,28 @@ def test_lite0_generator_starts_from_the_imagenet_encoder_with_frozen_batch_norm
         EncoderUNetGenerator("vgg16", weights=None)
 
 
+def test_global_context_shows_the_decoder_the_imagenet_classifiers_pooled_features_of_the_photo(classifier):
+    """`global_context=True`: what `context_pool` hands the decoder is exactly the classifier's pooled 1280
+    features of the same (gray) photo, so what the photo shows reaches every position; off, none of it is built."""
+    import keras
+
+    from keras_colorizer import color
+
+    generator = build_generator("efficientnet_lite0_unet", image_size=64, seed=0, global_context=True,
+                                decoder_filters=(16, 16, 8, 8))
+    assert generator.global_context and "head_conv" in generator.encoder_layer_names
+    l_norm = color.rgb_to_network(real_crops(2, 224))[0]  # the classifier fixture takes 224
+    seen = keras.Model(generator.input, [generator.get_layer("to_rgb").output, generator.get_layer("context_pool").output])
+    rgb, pooled = (np.asarray(t) for t in seen(l_norm))
+    features = np.asarray(keras.Model(classifier.input, classifier.get_layer("avg_pool").output)(rgb))
+    assert pooled.shape == (2, 1, 1, 1280) and features.std() > 0.1
+    np.testing.assert_allclose(pooled[:, 0, 0], features, atol=1e-4)
+    assert "context_conv" in {v.path.split("/")[0] for v in generator.trainable_variables}
+
+    plain = build_generator("efficientnet_lite0_unet", image_size=64, seed=0, decoder_filters=(16, 16, 8, 8))
+    assert not plain.global_context and not {"head_conv", "context_pool", "context_conv"} & {layer.name for layer in plain.layers}
+
+
 def test_a_short_training_on_real_crops_lowers_l1_by_a_third():
     import tensorflow as tf
     from keras import ops
@@ -157,9 +179,10 @@ def lite0_run(tmp_path_factory):
     from keras_colorizer.run.training import train
 
     tmp = tmp_path_factory.mktemp("lite0")
-    # A slimmer decoder than the default (the phone option, --decoder-filters): the other Lite0 tests train the default.
+    # A slimmer decoder than the default (the phone option, --decoder-filters) with the photo's pooled classifier
+    # features (--global-context): the other Lite0 tests train the default.
     options = tiny_options(tmp, name="lite0", generator="efficientnet_lite0_unet", epochs=2, steps_per_epoch=4,
-                           decoder_filters="32,24,16,8")
+                           decoder_filters="32,24,16,8", global_context=True)
     return train(options, verbose=0)
 
 
@@ -171,7 +194,7 @@ def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_
     from keras_colorizer.run.training import train
 
     trained = lite0_run.model.generator
-    imagenet = build_generator("efficientnet_lite0_unet", decoder_filters=(32, 24, 16, 8), seed=0)  # as trained, untrained
+    imagenet = build_generator("efficientnet_lite0_unet", decoder_filters=(32, 24, 16, 8), global_context=True, seed=0)  # untrained
     encoder = set(trained.encoder_layer_names)
     assert encoder and not any(trained.get_layer(name).trainable for name in encoder)
     assert {v.path.split("/")[0] for v in trained.trainable_variables}.isdisjoint(encoder)
@@ -182,7 +205,8 @@ def test_by_default_the_encoder_keeps_its_imagenet_weights_and_only_the_decoder_
                 np.testing.assert_array_equal(after, before, err_msg=layer.name)
             elif not np.array_equal(after, before):
                 moved.append(layer.name)
-    assert any(name.startswith("dec") for name in moved), moved  # the decoder did learn
+    assert any(name.startswith("dec") for name in moved) and "context_conv" in moved, moved  # the decoder did learn
+    assert "head_conv" in encoder  # the classifier's features stay ImageNet's
 
     copy = shutil.copytree(lite0_run.run_dir, tmp_path / "run")
     first_epoch = sorted((copy / "checkpoints").iterdir())[0]

@@ -20,7 +20,7 @@ from tests.conftest import real_crops
 ARCHITECTURES = [  # both U-Net depths, both norms, both upsamplings, with and without dropout; the encoder family
     ("unet_128", dict(ngf=4, norm="batch")),
     ("unet_256", dict(ngf=2, norm="instance", upsample="resize", dropout=0.0)),
-    ("efficientnet_lite0_unet", dict(norm="batch", ab_head="classes", decoder_filters=(16, 16, 8, 8))),
+    ("efficientnet_lite0_unet", dict(norm="batch", ab_head="classes", decoder_filters=(16, 16, 8, 8), global_context=True)),
 ]
 FAMILIES = ["UNetGenerator", "UNetGenerator", "EncoderUNetGenerator"]
 

@@ -23,7 +23,12 @@ class EncoderUNetGenerator(Generator):
     decoder starts from the stride-32 features (a 1x1 convolution to
     `decoder_filters[0]`), and at strides 16, 8, 4 and 2 upsamples by 2
     (bilinear), joins the encoder's features at that stride and applies a
-    3x3 convolution, norm and ReLU. A 3x3 convolution gives ab at stride 2,
+    3x3 convolution, norm and ReLU. With `global_context` the stride-32
+    convolution also adds, at every position, one vector of the whole photo:
+    the encoder's classifier features (1280, pretrained) averaged over the
+    photo and projected by a 1x1 convolution, so that what the photo shows
+    reaches every part of it (Iizuka et al. 2016's global features). A 3x3
+    convolution gives ab at stride 2,
     upsampled (bilinear) to the input size and squashed by tanh: colour is
     smooth, and the photo's own full-resolution L carries the detail.
 
@@ -45,6 +50,8 @@ class EncoderUNetGenerator(Generator):
         norm: the decoder's normalization, `"batch"` or `"instance"`.
         ab_head: `"tanh"` (ab regressed) or `"classes"` (a distribution over
             ab bins, shown as its annealed mean).
+        global_context: add the photo's pooled classifier features at stride
+            32 (False: the decoder sees the stride-32 map alone).
         temperature: the annealed mean's temperature (`"classes"` only).
         encoder_trainable: False makes the encoder's layers non-trainable
             (`--encoder-lr-scale 0`, the default of training): no gradient
@@ -70,6 +77,7 @@ class EncoderUNetGenerator(Generator):
         ab_head="tanh",
         temperature=ab_classes.TEMPERATURE,
         encoder_trainable=True,
+        global_context=False,
         image_size=None,
         seed=None,
         synchronized_norm=False,
@@ -100,10 +108,16 @@ class EncoderUNetGenerator(Generator):
 
         inputs = keras.Input(shape=(None, None, 1), name="l")
         rgb = LightnessToRGB(spec.scale, spec.offset, name="to_rgb")(inputs)
-        encoder = spec.build(rgb)
+        encoder = spec.build(rgb, head=bool(global_context))
         features = {stride: encoder.get_layer(layer).output for stride, layer in spec.taps.items()}
 
-        x = conv_norm_relu(features[32], decoder_filters[0], 1, "dec32")
+        x = conv(features[32], decoder_filters[0], 1, "dec32_conv")
+        if global_context:
+            photo = keras.layers.GlobalAveragePooling2D(keepdims=True, name="context_pool")(encoder.get_layer(spec.head).output)
+            photo = conv(photo, decoder_filters[0], 1, "context_conv")
+            x = keras.layers.Add(name="dec32_context")([x, photo])  # (1, 1) broadcast over the map
+        x = norm_layer(norm, "dec32_norm", synchronized=synchronized_norm, seed=seeds.next())(x)
+        x = keras.layers.ReLU(name="dec32_relu")(x)
         for stride, filters in zip(DECODER_STRIDES, decoder_filters):
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{stride}_up")(x)
             if stride in features:
@@ -126,6 +140,7 @@ class EncoderUNetGenerator(Generator):
 
         self.backbone, self.weights_source, self.decoder_filters, self.norm = backbone, weights, decoder_filters, norm
         self.ab_head, self.temperature = ab_head, float(temperature)
+        self.global_context = bool(global_context)
         self.seed = seed
         self.synchronized_norm = bool(synchronized_norm)
         # The encoder's layers this model uses (those past its last tap are left out of the graph).
@@ -184,6 +199,7 @@ class EncoderUNetGenerator(Generator):
             "ab_head": self.ab_head,
             "temperature": self.temperature,
             "encoder_trainable": self.encoder_trainable,
+            "global_context": self.global_context,
             "seed": self.seed,
         }
 

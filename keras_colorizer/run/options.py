@@ -29,6 +29,7 @@ PHASE_OPTIONS = ("lambda_l1", "rebalance", "d_noise", "d_batch")
 GENERATOR_SETTINGS = {
     "levels": "levels", "ngf": "ngf", "norm": "norm", "dropout": "dropout", "upsample": "upsample",
     "encoder_weights": "weights", "ab_head": "ab_head", "decoder_filters": "decoder_filters",
+    "global_context": "global_context",
 }
 # What --init-from takes from the model it starts from: the generator's architecture and the size it saw.
 ARCHITECTURE_OPTIONS = ("generator", "image_size", *GENERATOR_SETTINGS)
@@ -119,6 +120,7 @@ class TrainOptions:
     dropout: float = field(default=0.5, metadata={"help": "dropout in the three innermost decoder blocks (0: off)"})
     encoder_weights: str = field(default="imagenet", metadata={"help": "an ImageNet encoder's starting weights: imagenet, none or a weights file"})
     decoder_filters: Optional[str] = field(default=None, metadata={"help": "an encoder U-Net's decoder widths at strides 16, 8, 4, 2 (default: 96,64,48,32)"})
+    global_context: Optional[bool] = field(default=None, metadata={"help": "an encoder U-Net's decoder also sees the whole photo's pooled ImageNet classifier features (default: off)"})
     encoder_lr_scale: float = field(default=0.0, metadata={"help": "the ImageNet encoder's learning rate as a share of --lr (default: 0, kept frozen)"})
     gan_mode: str = field(default="lsgan", metadata={"help": "GAN loss: lsgan (the default) or vanilla (the paper's BCE)"})
     lambda_l1: float = field(default=300.0, metadata={"help": "weight of L1 beside the GAN loss (default: 300; the paper's: 100)"})
@@ -255,6 +257,8 @@ class TrainOptions:
             raise ValueError(f"--ab-head {self.ab_head} needs a pretrained encoder's generator; {self.generator} regresses ab")
         if self.decoder_filters is not None and "decoder_filters" not in family_arguments(GENERATORS[self.generator][0]):
             raise ValueError(f"--decoder-filters sets a pretrained encoder's decoder; {self.generator} has none")
+        if self.global_context is not None and "global_context" not in family_arguments(GENERATORS[self.generator][0]):
+            raise ValueError(f"--global-context needs a pretrained encoder's generator; {self.generator} has no classifier features")
         from keras_colorizer.gan.pix2pix import D_BATCHES
 
         if self.d_batch not in D_BATCHES:

