@@ -18,11 +18,11 @@ OPTION_GROUPS = (
     ("data", ("data", "data_weights", "val_split", "val_max", "val_data", "jitter", "cache", "seed")),
     ("the run", ("out", "name", "init_from", "epochs", "steps_per_epoch", "batch_size", "samples")),
     ("the model", ("generator", "image_size", "levels", "ngf", "ndf", "n_layers", "norm", "upsample", "dropout",
-                   "encoder_weights", "decoder_filters", "global_context")),
+                   "encoder_weights", "decoder_filters")),
     ("loss and optimizer", ("gan_mode", "lambda_l1", "lr", "beta1", "decay_epochs", "encoder_lr_scale")),
     ("speed and hardware", ("precision", "jit_compile", "steps_per_execution", "strategy")),
     ("research: measured, not better by default (docs/quality.md)",
-     ("ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise", "d_batch")),
+     ("ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise", "d_batch", "global_context")),
 )
 
 
