@@ -212,7 +212,7 @@ def test_train_help_groups_every_option_once_with_the_research_ones_apart():
     grouped = [name for _, names in OPTION_GROUPS for name in names]
     assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(TrainOptions))  # each once, none left out
     research = dict(OPTION_GROUPS)["research: measured, not better by default (docs/quality.md)"]
-    assert set(research) == {"ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise", "d_batch"}
+    assert set(research) == {"ab_head", "lambda_class", "rebalance", "lambda_temporal", "pretrain_epochs", "d_noise", "d_batch", "global_context"}
     parser = build_parser()
     titles = [group.title for group in parser._action_groups]
     assert titles[-1].startswith("research")
