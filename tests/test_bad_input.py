@@ -57,6 +57,8 @@ def _cases():
         (train, [*TINY, "--decoder-filters", "64,48,32", *out], "--decoder-filters takes 4 comma-separated widths of at least 1 (strides 16, 8, 4, 2). Received: '64,48,32'"),
         (train, [*TINY, "--decoder-filters", "64,48,32,16", *out], "--decoder-filters sets a pretrained encoder's decoder; unet_128 has none"),
         (train, [*TINY, "--global-context", *out], "--global-context needs a pretrained encoder's generator; unet_128 has no classifier features"),
+        (train, [*TINY, "--init-from", "{run}", "--ngf", "6", *out],
+         "starts from a generator with its own architecture (--ngf 8); leave --ngf out, or train without --init-from"),
         (train, [*TINY, "--lambda-temporal", "-1", *out], "--lambda-temporal must be >= 0. Received: -1.0"),
         (train, ["--generator", "unet_128", "--levels", "6", "--image-size", "64", "--lambda-temporal", "10", *out],
          "--lambda-temporal crops 64 pixels off unet_128's 64-pixel images, so it needs --image-size of at least 128. Received: 64"),

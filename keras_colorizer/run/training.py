@@ -90,9 +90,29 @@ def init_checkpoint(init_from):
     return find_checkpoint(resolve_model(init_from))
 
 
+def _setting(value):
+    """An option's value as a message shows it: switches on or off, unset ones as the default."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "default" if value is None else str(value)
+
+
 def adopt_architecture(options):
-    """`options` with the generator architecture and training size of the model `--init-from` names."""
+    """`options` with the generator architecture and training size of the model `--init-from` names.
+
+    An architecture option set away from its default to another value than the model's is refused
+    (`OptionError`): the run could only ignore it.
+    """
     saved = read_options(init_checkpoint(options.init_from))
+    defaults = TrainOptions()
+    for name in ARCHITECTURE_OPTIONS:
+        given, own = getattr(options, name), getattr(saved, name)
+        if isinstance(given, bool) and own is None:
+            own = False  # a switch a model predates is off in it
+        if given != getattr(defaults, name) and given != own:
+            flag = "--" + name.replace("_", "-")
+            raise OptionError(f"{flag} {_setting(given)}: --init-from {options.init_from} starts from a generator with its "
+                              f"own architecture ({flag} {_setting(own)}); leave {flag} out, or train without --init-from")
     return dataclasses.replace(options, **{name: getattr(saved, name) for name in ARCHITECTURE_OPTIONS})
 
 
