@@ -51,7 +51,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
             log(line)
         if os.path.exists(out) and not overwrite:
             raise UserError(f"{out}: exists; choose another --out or pass --overwrite")
-        generator, checkpoint, step = load_float32_generator(resolve_model(model))
+        resolved = resolve_model(model)
+        generator, checkpoint, step = load_float32_generator(resolved)
         network_size = preset_setting(checkpoint, "network_size") if network_size is None else network_size
         if network_size is not None:
             network_size = checked_network_size(generator, network_size)
@@ -72,7 +73,9 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
                 rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size,
                                                 detail_size, log))
             if variants:
-                metadata = tflite_metadata(generator, size, network_size, detail_size, version, checkpoint, step)
+                # A preset is named as the tools take it, not by the folder it is installed in on this machine.
+                source = os.fspath(model) if resolved != os.fspath(model) else checkpoint
+                metadata = tflite_metadata(generator, size, network_size, detail_size, version, source, step)
                 rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, metadata,
                                            calibration, calibration_crops, eval_crops, log)
             table = write_report(tmp, rows)

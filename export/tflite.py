@@ -203,17 +203,27 @@ METADATA_NAME = "keras_colorizer"
 
 
 def embed_metadata(blob, values):
-    """The TFLite file `blob` with `values` as a JSON metadata entry named `METADATA_NAME`."""
+    """The TFLite file `blob` with `values` as its JSON metadata entry named `METADATA_NAME` (replacing one it has)."""
     flatbuffer_utils, schema = tflite_flatbuffers()
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
-    buffer = schema.BufferT()
-    buffer.data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), dtype=np.uint8)
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
-    model.metadata = (model.metadata or []) + [entry]
+    data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), dtype=np.uint8)
+    for entry in model.metadata or []:
+        if _entry_name(entry) == METADATA_NAME:
+            model.buffers[entry.buffer].data = data
+            break
+    else:
+        buffer = schema.BufferT()
+        buffer.data = data
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = METADATA_NAME
+        entry.buffer = len(model.buffers) - 1
+        model.metadata = (model.metadata or []) + [entry]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _entry_name(entry):
+    return entry.name.decode() if isinstance(entry.name, bytes) else entry.name
 
 
 def read_metadata(path):
@@ -221,7 +231,7 @@ def read_metadata(path):
     flatbuffer_utils, _ = tflite_flatbuffers()
     model = flatbuffer_utils.read_model(path)
     for entry in model.metadata or []:
-        if entry.name.decode() == METADATA_NAME:
+        if _entry_name(entry) == METADATA_NAME:
             return json.loads(bytes(model.buffers[entry.buffer].data).decode())
     return None
 

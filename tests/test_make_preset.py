@@ -5,6 +5,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -58,3 +59,26 @@ def test_a_preset_records_its_network_side_and_refuses_scores_made_at_another(tr
     assert make_preset.main(common + ["--scores", scored[64]]) == 0
     assert "network_size" not in json.loads((folder / "preset.json").read_text())
     assert Colorizer.from_preset(str(folder)).image_size == 64
+
+
+def test_the_phone_file_is_shipped_naming_its_preset_not_the_export_folder(trained_run, scored, tmp_path, monkeypatch):
+    from keras_colorizer.export.folder import export_model
+    from keras_colorizer.export.tflite import read_metadata
+    from keras_colorizer.inference import Colorizer
+
+    export_model(trained_run.run_dir, tmp_path / "export", formats=("tflite",), variants=["int8"], size=64,
+                 network_size=96, calibration_crops=4, eval_crops=2, log=lambda line: None)
+    exported = str(tmp_path / "export" / "tflite" / "colorizer_int8.tflite")
+    assert read_metadata(exported)["checkpoint"].startswith(trained_run.run_dir)  # a run: its own checkpoint's path
+    monkeypatch.setattr(make_preset, "PRESETS_DIR", str(tmp_path / "presets"))
+    os.makedirs(tmp_path / "presets")
+    card = tmp_path / "card.md"
+    card.write_text("# A tiny model\n")
+    assert make_preset.main([trained_run.run_dir, "tiny", "--description", "a tiny test model", "--card", str(card),
+                             "--scores", scored[96], "--network-size", "96", "--tflite", exported]) == 0
+    shipped = tmp_path / "presets" / "tiny" / "colorizer_int8.tflite"
+    metadata = read_metadata(str(shipped))
+    assert metadata["checkpoint"] == "tiny"
+    assert json.loads((tmp_path / "presets" / "tiny" / "colorizer_int8.json").read_text()) == metadata
+    photo = real_crops(1, 64)[0]
+    np.testing.assert_array_equal(Colorizer.load(str(shipped)).colorize(photo), Colorizer.load(exported).colorize(photo))

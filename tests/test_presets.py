@@ -227,6 +227,24 @@ def test_export_takes_a_preset_name(tmp_path, preset, photo):
     assert tflite.image_size == preset.image_size  # the preset's own network side, as colorize runs it
     difference = np.abs(tflite.colorize(photo).astype(int) - preset.colorize(photo).astype(int))
     assert difference.mean() < 1.0
+    # It names what it came from as the tools take it, not the folder the package is installed in here.
+    from keras_colorizer.export.tflite import read_metadata
+
+    assert read_metadata(str(tmp_path / "export" / row["artifact"]))["checkpoint"] == DEFAULT_PRESET
+
+
+def test_the_shipped_phone_file_names_its_preset_and_no_path_of_the_machine_that_built_it():
+    from keras_colorizer.export.tflite import read_metadata
+
+    folder = preset_path(DEFAULT_PRESET)
+    embedded = read_metadata(os.path.join(folder, "colorizer_int8.tflite"))
+    with open(os.path.join(folder, "colorizer_int8.json")) as f:
+        assert json.load(f) == embedded
+    assert embedded["checkpoint"] == DEFAULT_PRESET and embedded["variant"] == "int8"
+    with open(os.path.join(folder, "state.json")) as f:
+        options = json.load(f)["options"]
+    values = [item for value in options.values() for item in (value if isinstance(value, list) else [value])]
+    assert options["data"] and not [v for v in values if isinstance(v, str) and os.path.isabs(v)]
 
 
 def test_init_from_starts_at_the_preset_and_resumes_like_any_run(tmp_path):

@@ -139,7 +139,7 @@ def build(args, checkpoint, state, staging):
                                                             ("detail_size", args.detail_size)) if value}})
     shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
     if args.tflite:
-        from keras_colorizer.export.tflite import check_builtin_ops, read_metadata
+        from keras_colorizer.export.tflite import check_builtin_ops, embed_metadata, read_metadata
 
         check_builtin_ops(args.tflite)
         metadata = read_metadata(args.tflite) or {}
@@ -149,7 +149,11 @@ def build(args, checkpoint, state, staging):
                 (exported.get("network_size"), exported.get("detail_size")) != (network_size, args.detail_size):
             raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at network size "
                              f"{network_size} and detail size {args.detail_size}; its metadata: {metadata}")
-        shutil.copyfile(args.tflite, os.path.join(staging, "colorizer_int8.tflite"))
+        metadata["checkpoint"] = args.name  # what it was exported from, as the tools take it: no path of this machine
+        with open(args.tflite, "rb") as f:
+            blob = embed_metadata(f.read(), metadata)
+        with open(os.path.join(staging, "colorizer_int8.tflite"), "wb") as f:
+            f.write(blob)
         with open(os.path.join(staging, "colorizer_int8.json"), "w") as f:  # as the export writes it beside the file
             json.dump(metadata, f, indent=2)
 
