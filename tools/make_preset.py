@@ -14,7 +14,9 @@ phone file `keras-colorizer export CHECKPOINT --variants int8` wrote
 (colorizer_int8.tflite: what `keras-colorizer demo` runs in the browser)
 with its metadata beside it as the export writes them (colorizer_int8.json:
 the page reads the detail size there; it must have been exported at the
-preset's network and detail sizes). The folder is built under a
+preset's network and detail sizes), except that the metadata's
+`checkpoint`, in the file and beside it, is the preset's NAME rather
+than the path it was exported from on this machine. The folder is built under a
 temporary name and swapped into place as exports are (`keras_colorizer.swap`:
 a kill at any moment leaves the old preset or the new one).
 """
