@@ -1,5 +1,6 @@
 """tools/make_preset.py (how the shipped preset was made): a checkpoint packaged as a preset with its own network side,
-scores made at another side refused, the old preset kept whole when the new one is refused."""
+scores made at another side refused, the old preset kept whole when the new one is refused, its phone file shipped
+naming the preset rather than a path of the machine that exported it."""
 
 import json
 import os
