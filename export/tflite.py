@@ -208,7 +208,7 @@ def embed_metadata(blob, values):
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(blob))
     data = np.frombuffer(json.dumps(values, sort_keys=True).encode(), dtype=np.uint8)
     for entry in model.metadata or []:
-        if _entry_name(entry) == METADATA_NAME:
+        if entry.name.decode() == METADATA_NAME:
             model.buffers[entry.buffer].data = data
             break
     else:
@@ -222,16 +222,12 @@ def embed_metadata(blob, values):
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def _entry_name(entry):
-    return entry.name.decode() if isinstance(entry.name, bytes) else entry.name
-
-
 def read_metadata(path):
     """The JSON metadata `embed_metadata` wrote into a TFLite file, or None."""
     flatbuffer_utils, _ = tflite_flatbuffers()
     model = flatbuffer_utils.read_model(path)
     for entry in model.metadata or []:
-        if _entry_name(entry) == METADATA_NAME:
+        if entry.name.decode() == METADATA_NAME:
             return json.loads(bytes(model.buffers[entry.buffer].data).decode())
     return None
 
