@@ -40,7 +40,7 @@ def main():
         parser.error("give one --label per model")
     details = args.detail_size or [None] * len(args.models)
     sides = [side or None for side in args.network_size or [0] * len(args.models)]
-    saturations = args.saturation or [1.0] * len(args.models)
+    saturations = args.saturation or [None] * len(args.models)  # None: each model's own
     if not len(details) == len(sides) == len(saturations) == len(args.models):
         parser.error("give --detail-size, --network-size and --saturation once per model, or not at all")
     colorizers = [Colorizer.load(model, saturation=saturation, detail_size=detail, network_size=side)

@@ -13,7 +13,7 @@ FORMATS = ("saved_model", "tflite")
 
 
 def export_model(model, out, *, formats=FORMATS, variants=None, size=256, network_size=None, detail_size=None,
-                 model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8,
+                 saturation=None, model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8,
                  overwrite=False, log=print):
     """Export `model` (a run, a checkpoint folder or a preset's name) into the folder `out`; return the report's rows.
 
@@ -25,6 +25,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
             generator's training size).
         detail_size: every file's photo signatures shrink the L to it before the network's size
             (`Colorizer`'s `detail_size`; default: the preset's own, none for a run).
+        saturation: every file's photo signatures scale the colour by it (`Colorizer`'s `saturation`;
+            default: the preset's own, 1 for a run); the JSON beside each TFLite file names it.
         model_name, version: where TF Serving finds the SavedModel (`serving/<name>/<version>/`).
         calibration: a folder of colour photos for int8 calibration (default: the built-in photos).
         calibration_crops, eval_crops: crops that calibrate, and crops of other photos that score the files.
@@ -36,7 +38,7 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
     from keras_colorizer.export.generator import load_float32_generator
     from keras_colorizer.export.report import write_report
     from keras_colorizer.export.tflite import DEFAULT_VARIANTS, VARIANTS
-    from keras_colorizer.inference import check_detail_size
+    from keras_colorizer.inference import check_detail_size, check_saturation
     from keras_colorizer.presets import preset_setting, resolve_model
 
     variants = list(DEFAULT_VARIANTS if variants is None else variants) if "tflite" in formats else []
@@ -63,6 +65,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
                 raise UserError(f"--size: {error}") from None
         network = network_size or generator.image_size or size  # the side the network runs at
         detail_size = check_detail_size(preset_setting(checkpoint, "detail_size") if detail_size is None else detail_size, network)
+        saturation = preset_setting(checkpoint, "saturation") if saturation is None else saturation
+        saturation = check_saturation(1.0 if saturation is None else saturation)
         try:
             tmp = swap.staging_folder(out)
         except OSError as error:
@@ -71,12 +75,12 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
             rows = []
             if "saved_model" in formats:
                 rows.append(write_serving_model(generator, tmp, model_name, version, network_size or generator.image_size,
-                                                detail_size, log))
+                                                detail_size, saturation, log))
             if variants:
                 # A preset is named as the tools take it, not by the folder it is installed in on this machine.
                 source = os.fspath(model) if resolved != os.fspath(model) else checkpoint
-                metadata = tflite_metadata(generator, size, network_size, detail_size, version, source, step)
-                rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, metadata,
+                metadata = tflite_metadata(generator, size, network_size, detail_size, saturation, version, source, step)
+                rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, saturation, metadata,
                                            calibration, calibration_crops, eval_crops, log)
             table = write_report(tmp, rows)
             swap.swap_in(tmp, out)
@@ -144,18 +148,18 @@ def photo_crops(data, size, count, held_out, seed=0):
     return np.stack(crops)
 
 
-def write_serving_model(generator, tmp, name, version, network_size, detail_size, log):
+def write_serving_model(generator, tmp, name, version, network_size, detail_size, saturation, log):
     """The SavedModel for TF Serving under `tmp/serving/<name>/<version>/`; its report row."""
     from keras_colorizer.export.report import folder_size
     from keras_colorizer.export.saved_model import serving_path, write_saved_model
 
     path = serving_path(tmp, name, version)
     log(f"[saved_model] writing {os.path.relpath(path, tmp)} ...")
-    write_saved_model(generator, network_size, path, detail_size)
+    write_saved_model(generator, network_size, path, detail_size, saturation)
     return {"artifact": os.path.relpath(path, tmp), "size_mb": folder_size(path) / 2**20}
 
 
-def tflite_metadata(generator, size, network_size, detail_size, version, checkpoint, step):
+def tflite_metadata(generator, size, network_size, detail_size, saturation, version, checkpoint, step):
     """What each TFLite file carries about itself: signatures, value ranges, version and the generator's config."""
     from keras_colorizer import signatures as names
 
@@ -175,11 +179,12 @@ def tflite_metadata(generator, size, network_size, detail_size, version, checkpo
             },
         },
         "generator": {"class": type(generator).__name__, "config": generator.get_config(),
-                      "trained_image_size": generator.image_size, "network_size": network, "detail_size": detail_size},
+                      "trained_image_size": generator.image_size, "network_size": network, "detail_size": detail_size,
+                      "saturation": saturation},
     }
 
 
-def write_tflite_files(generator, tmp, variants, size, network_size, detail_size, metadata, calibration,
+def write_tflite_files(generator, tmp, variants, size, network_size, detail_size, saturation, metadata, calibration,
                        calibration_crops, eval_crops, log):
     """Convert every variant into `tmp/tflite/`, check its ops, time and score it; their report rows."""
     from keras_colorizer.export.graphs import to_gray
@@ -190,9 +195,9 @@ def write_tflite_files(generator, tmp, variants, size, network_size, detail_size
     os.makedirs(folder)
     gray = to_gray(photo_crops(calibration, size, calibration_crops, held_out=False))
     written = convert_variants(generator, size, variants, gray, folder, metadata, network_size=network_size,
-                               detail_size=detail_size, progress=log)
+                               detail_size=detail_size, saturation=saturation, progress=log)
     originals = photo_crops(calibration, size, eval_crops, held_out=True)
-    reference = keras_reference(generator, size, originals, network_size, detail_size)
+    reference = keras_reference(generator, size, originals, network_size, detail_size, saturation)
     rows = [{"artifact": "keras float32 (reference)", "size_mb": None, **score(reference, reference, originals)}]
     probe = reference["gray"][:1]
     for variant, path in written.items():

@@ -107,7 +107,7 @@ def resize_static(images, size, antialias=False):
     return tf.image.resize(images, size, method="bilinear")
 
 
-def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS, detail_size=None):
+def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS, detail_size=None, saturation=1.0):
     """uint8 images (N, H, W, C), C in 1..4 -> uint8 RGB (N, H, W, 3) at the same size."""
     with tf.control_dependencies(check_images(images, max_pixels)):
         channels = tf.shape(images)[3]
@@ -117,7 +117,8 @@ def colorize_uint8(images, predict_ab, image_size, max_pixels=MAX_PIXELS, detail
             lambda: tf.repeat(images[..., :1], 3, axis=-1),
         )
     lightness = color.rgb_to_lab(tf.cast(rgb, tf.float32) / 255.0)[..., :1]
-    return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic, detail_size=detail_size))
+    return to_uint8(colorize_lightness(lightness, predict_ab, image_size, resize=resize_dynamic, saturation=saturation,
+                                       detail_size=detail_size))
 
 
 def freeze(function, *input_specs):
@@ -138,16 +139,17 @@ def freeze_generator(generator, shape):
 class ServingModule(tf.Module):
     """What the SavedModel for TensorFlow Serving holds: the generator and three signatures.
 
-    The photo signatures colorize as `Colorizer` does with `detail_size`.
+    The photo signatures colorize as `Colorizer` does with `detail_size` and `saturation`.
     """
 
-    def __init__(self, generator, image_size, max_pixels=MAX_PIXELS, detail_size=None):
+    def __init__(self, generator, image_size, max_pixels=MAX_PIXELS, detail_size=None, saturation=1.0):
         super().__init__(name="colorizer")
         self.image_size = int(image_size)
         self.max_pixels = int(max_pixels)
         self.detail_size = detail_size  # the L shrunk to it first (`colorize_lightness`), or None
         # Saved with the model (0: none), so that `Colorizer.from_saved_model` draws as the signatures do.
         self.detail_size_setting = tf.Variable(detail_size or 0, dtype=tf.int32, trainable=False, name="detail_size")
+        self.saturation_setting = tf.Variable(saturation, dtype=tf.float64, trainable=False, name="saturation")
         size = self.image_size
         # The weights go into the graph as constants, once. Saved as variables
         # of the Keras model, they restored in TF2 Python, but the session
@@ -157,14 +159,14 @@ class ServingModule(tf.Module):
 
         @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.uint8, name=names.SERVING_INPUT)])
         def serving_default(images):
-            return {names.SERVING_OUTPUT: colorize_uint8(images, self._predict, size, self.max_pixels, detail_size)}
+            return {names.SERVING_OUTPUT: colorize_uint8(images, self._predict, size, self.max_pixels, detail_size, saturation)}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=names.BYTES_INPUT)])
         def colorize_bytes(image_bytes):
             def one(encoded):
                 image = tf.io.decode_image(encoded, channels=0, expand_animations=False)
                 image = tf.image.convert_image_dtype(image, tf.uint8, saturate=True)
-                out = colorize_uint8(image[None], self._predict, size, self.max_pixels, detail_size)[0]
+                out = colorize_uint8(image[None], self._predict, size, self.max_pixels, detail_size, saturation)[0]
                 return tf.io.encode_png(out)
 
             return {names.BYTES_OUTPUT: tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
@@ -192,13 +194,14 @@ class MobileModule(tf.Module):
     `colorize`: gray uint8 (1, S, S, 1) -> rgb uint8 (1, S, S, 3), Lab
     inside, the network run at `network_size` as on the desktop
     (`colorize_lightness`): the photo's L shrunk to it (to `detail_size`
-    first, where given), the predicted ab enlarged back to S.
+    first, where given), the predicted ab enlarged back to S and scaled
+    by `saturation` (`color.saturate`).
     `predict_ab` (the network alone): network-range L (1, N, N, 1) -> ab
     (1, N, N, 2), N `network_size`: by default the generator's training
     size (S if it has none); `export_model` passes a preset's own.
     """
 
-    def __init__(self, generator, size, network_size=None, detail_size=None):
+    def __init__(self, generator, size, network_size=None, detail_size=None, saturation=1.0):
         super().__init__(name="colorizer_mobile")
         self.generator = generator
         self.size = int(size)
@@ -213,7 +216,8 @@ class MobileModule(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 1], tf.uint8, name=names.MOBILE_INPUT)])
         def colorize(gray):
             lightness = tf.gather(self.lightness_of_gray, tf.cast(gray, tf.int32))
-            rgb = colorize_lightness(lightness, predict, network_size, resize=resize_static, detail_size=detail_size)
+            rgb = colorize_lightness(lightness, predict, network_size, resize=resize_static, saturation=saturation,
+                                     detail_size=detail_size)
             return {names.MOBILE_OUTPUT: to_uint8(rgb)}
 
         @tf.function(input_signature=[tf.TensorSpec([1, network_size, network_size, 1], tf.float32, name=names.PREDICT_AB_INPUT)])

@@ -46,7 +46,7 @@ def _network_size(predict_ab_runner):
     return int(predict_ab_runner.get_input_details()[names.PREDICT_AB_INPUT]["shape"][1])
 
 
-def keras_reference(generator, size, originals, network_size=None, detail_size=None):
+def keras_reference(generator, size, originals, network_size=None, detail_size=None, saturation=1.0):
     """What the float32 Keras generator gives on the eval crops, through the same mobile graph in TensorFlow.
 
     Returns a dict of uint8 `gray` (N, S, S, 1), uint8 `rgb` (N, S, S, 3)
@@ -54,7 +54,7 @@ def keras_reference(generator, size, originals, network_size=None, detail_size=N
     """
     from keras_colorizer.export.graphs import MobileModule, gray_to_network_l, to_gray
 
-    mobile = MobileModule(generator, size, network_size, detail_size)
+    mobile = MobileModule(generator, size, network_size, detail_size, saturation)
     gray = to_gray(originals)[..., None]
     rgb, ab = [], []
     for g in gray:

@@ -35,9 +35,9 @@ QUANTIZED = ("int8", "int8_web")
 SIGNATURES = (names.MOBILE_COLORIZE, names.PREDICT_AB)
 
 
-def _frozen_module(generator, size, network_size=None, detail_size=None):
+def _frozen_module(generator, size, network_size=None, detail_size=None, saturation=1.0):
     """A module whose two signatures hold the generator's weights as constants."""
-    mobile = MobileModule(generator, size, network_size, detail_size)
+    mobile = MobileModule(generator, size, network_size, detail_size, saturation)
     frozen_colorize = freeze(mobile.colorize)
     frozen_ab = freeze(mobile.predict_ab)
     module = tf.Module()
@@ -233,13 +233,14 @@ def read_metadata(path):
 
 
 def convert_variants(generator, size, variants, calibration_gray, folder, metadata, network_size=None, detail_size=None,
-                     progress=print):
+                     saturation=1.0, progress=print):
     """Write `folder/colorizer_<variant>.tflite` and a JSON of metadata beside each; return their paths.
 
     The files take size x size photos; the network inside runs at `network_size` (by default the generator's
-    training size), on the L shrunk to `detail_size` first where given (`MobileModule`).
+    training size), on the L shrunk to `detail_size` first where given, its colour scaled by `saturation`
+    (`MobileModule`).
     """
-    module = _frozen_module(generator, size, network_size, detail_size)
+    module = _frozen_module(generator, size, network_size, detail_size, saturation)
     written = {}
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "mobile")

@@ -37,6 +37,12 @@ AB_SCALE = 110.0
 LAB8_L_SCALE = 255.0 / 100.0
 LAB8_AB_OFFSET = 128.0
 
+# `saturate` above 1: hues in this band (degrees, CIELAB's atan2(b, a)) gain
+# chroma only up to SKIN_CHROMA; real skin lies at hue 40-70 and chroma 10-30.
+SKIN_HUES = (25.0, 75.0)
+SKIN_HUE_RAMP = 10.0
+SKIN_CHROMA = 25.0
+
 _EPS = 1e-8
 _DELTA = 6.0 / 29.0  # where CIELAB's f switches from the cube root to its linear part
 _SRGB_THRESHOLD = 0.0031308  # where sRGB's curve switches from linear to the power 1/2.4
@@ -188,6 +194,34 @@ def lightness_ab_to_rgb_in_gamut(lightness, ab):
         room_below / ops.maximum(ops.maximum(below, room_below), tiny),
     )
     return _srgb_curve(ops.concatenate([luminance + weight * c for c in chroma], axis=-1))
+
+
+def saturate(ab, saturation):
+    """a, b (CIELAB units, (..., 2)) scaled by `saturation`, sparing skin above 1.
+
+    At or below 1 every colour is scaled alike: 0 gives gray, 1 the input.
+    Above 1, a colour whose hue lies in `SKIN_HUES` (red-orange to
+    yellow-orange, where skin lies) gains chroma up to `SKIN_CHROMA` and no
+    further, and is never made fainter; other hues are scaled by
+    `saturation`, with a ramp of `SKIN_HUE_RAMP` degrees between the two.
+    A colorizer trained with L1 is surest, and often wrong, about faces
+    (it reddens them), so a uniform boost paints them red.
+
+    Hue is tested by its cosine to the band's middle, not an angle, so the
+    same ops run in a builtin-ops TFLite graph and in the demo page.
+    """
+    ab = _float(ab)
+    if saturation <= 1.0:
+        return ab * saturation
+    a, b = ops.split(ab, 2, axis=-1)
+    chroma = ops.sqrt(a * a + b * b + _EPS)
+    middle = np.radians(sum(SKIN_HUES) / 2.0)
+    half = np.radians((SKIN_HUES[1] - SKIN_HUES[0]) / 2.0)
+    edge, outer = np.cos(half), np.cos(half + np.radians(SKIN_HUE_RAMP))
+    toward_middle = (a * np.cos(middle) + b * np.sin(middle)) / chroma  # cos of the hue's distance from the middle
+    in_band = ops.clip((toward_middle - outer) / (edge - outer), 0.0, 1.0)
+    skin_gain = ops.clip(SKIN_CHROMA / chroma, 1.0, saturation)
+    return ab * (saturation + in_band * (skin_gain - saturation))
 
 
 def rgb_to_gray(rgb):

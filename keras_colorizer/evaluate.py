@@ -67,19 +67,21 @@ def summarize(model, data, rows, photos, colorizer):
         "unreadable_skipped": len(photos.report.unreadable),
         "network_size": colorizer.image_size,
         "detail_size": colorizer.detail_size,
+        "saturation": colorizer.saturation,
         "model_scores": {key: _mean(rows, key) for key in SCORES},
         "gray_scores": {key: _mean(rows, f"gray_{key}") for key in GRAY_SCORES},
     }
 
 
-def evaluate(model, data, out, grid_photos=6, verbose=True, name=None, detail_size=None, network_size=None):
+def evaluate(model, data, out, grid_photos=6, verbose=True, name=None, detail_size=None, network_size=None,
+             saturation=None):
     """Score `model` on the colour photos under `data`; write CSV, JSON and figures to `out`; return the summary.
 
     `model` is what `Colorizer.load` takes, or a `Colorizer`. `name` titles
     the grid and is the summary's `model` (default: the model's path; give
-    one for a `Colorizer`, which has none). `detail_size` and `network_size`
-    are `Colorizer.load`'s (default: the model's own settings); the summary
-    records the ones used.
+    one for a `Colorizer`, which has none). `detail_size`, `network_size`
+    and `saturation` are `Colorizer.load`'s (default: the model's own
+    settings); the summary records the ones used.
     """
     import keras
 
@@ -90,7 +92,8 @@ def evaluate(model, data, out, grid_photos=6, verbose=True, name=None, detail_si
     from keras_colorizer.data.kaggle import is_kaggle_layout
     from keras_colorizer.errors import UserError
 
-    colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model, detail_size=detail_size, network_size=network_size)
+    colorizer = model if isinstance(model, Colorizer) else Colorizer.load(model, detail_size=detail_size,
+                                                                          network_size=network_size, saturation=saturation)
     if os.path.isdir(data) and is_kaggle_layout(data):
         raise UserError(
             f"{data}: is the Kaggle .npy layout; evaluate takes a folder of colour photos (export some with their "

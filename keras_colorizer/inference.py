@@ -69,7 +69,8 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, satura
             whose H, W are only known at run time pass `tf.image.resize`
             (`keras.ops.image.resize` wants sizes known when traced).
         saturation: a scale of the predicted a, b before they are fitted
-            into sRGB: 0 gives the gray photo, 1 the model's colour.
+            into sRGB: 0 gives the gray photo, 1 the model's colour; above
+            1 skin-like hues gain less (`color.saturate`).
         detail_size: D or None: the L is shrunk to D x D before it is
             enlarged to S x S, so the network sees photos as detailed as
             its training photos were (`check_detail_size`).
@@ -100,10 +101,10 @@ def render_colour(lightness, ab_small, resize=_resize, saturation=1.0):
     photo without running the network again (the demo's slider).
     """
     shape = ops.shape(lightness)
-    ab = resize(ab_small, (shape[1], shape[2]), antialias=False)
+    ab = color.denormalize_ab(resize(ab_small, (shape[1], shape[2]), antialias=False))
     if saturation != 1.0:
-        ab = ab * saturation
-    return color.lightness_ab_to_rgb_in_gamut(lightness, color.denormalize_ab(ab))
+        ab = color.saturate(ab, saturation)
+    return color.lightness_ab_to_rgb_in_gamut(lightness, ab)
 
 
 def check_detail_size(value, image_size):
@@ -155,17 +156,22 @@ def _check_exported_size(path, size, network_size):
                         "checkpoint or preset (or an export with --network-size)")
 
 
-def _exported_detail_size(tflite_path):
-    """The `detail_size` the export wrote in the JSON beside a TFLite file, or None (no such file or setting)."""
+def _exported_setting(tflite_path, name):
+    """A setting (`detail_size`, `saturation`) the export wrote in the JSON beside a TFLite file, or None (no such file or setting)."""
     import json
     import os
 
     beside = os.path.splitext(tflite_path)[0] + ".json"
     try:
         with open(beside) as f:
-            return json.load(f)["generator"].get("detail_size")
+            return json.load(f)["generator"].get(name)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _model_saturation(setting):
+    """A loader's saturation: the caller's or the model's own setting, 1 (the model's colour) where neither names one."""
+    return 1.0 if setting is None else setting
 
 
 def check_saturation(value):
@@ -204,8 +210,11 @@ class Colorizer:
         predict_ab: optional function network-range L (N, S, S, 1) -> ab,
             used instead of `generator` (an exported model).
         saturation: scale of the predicted colour (a, b), >= 0: 0 gives
-            gray, 1 (the default) the model's own colour, above 1 stronger
-            (then fitted into sRGB, lightness kept).
+            gray, 1 (the default) the model's own colour, above 1 stronger,
+            skin-like hues less (`color.saturate`), then fitted into sRGB,
+            lightness kept. The loaders default to the model's own setting:
+            a preset's `saturation` (the ready-made one's is 1.75), 1 for a
+            run.
         detail_size: shrink the photo's L to this side before enlarging it
             to the network's (`check_detail_size`); None for none. The
             loaders (`load`, `from_preset`, ...) default to the model's own
@@ -234,7 +243,7 @@ class Colorizer:
         self.detail_size = check_detail_size(detail_size, self.image_size)
 
     @classmethod
-    def load(cls, path, saturation=1.0, detail_size=None, network_size=None):
+    def load(cls, path, saturation=None, detail_size=None, network_size=None):
         """A `Colorizer` from a run or checkpoint folder, an exported SavedModel, a `.tflite` file, or a preset's name.
 
         All of them colorize through the same recipe (`colorize_lightness`);
@@ -255,7 +264,7 @@ class Colorizer:
         return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
 
     @classmethod
-    def from_preset(cls, preset, saturation=1.0, detail_size=None, network_size=None):
+    def from_preset(cls, preset, saturation=None, detail_size=None, network_size=None):
         """A ready-made colorizer shipped with the package (`keras_colorizer.list_presets()`), or a preset folder."""
         import os
 
@@ -266,7 +275,7 @@ class Colorizer:
         return cls.from_checkpoint(path, saturation=saturation, detail_size=detail_size, network_size=network_size)
 
     @classmethod
-    def from_checkpoint(cls, path, saturation=1.0, detail_size=None, network_size=None):
+    def from_checkpoint(cls, path, saturation=None, detail_size=None, network_size=None):
         """From a run folder (its latest checkpoint), a checkpoint folder or a preset folder: its `generator.keras`."""
         from keras_colorizer.presets import preset_setting
 
@@ -274,11 +283,12 @@ class Colorizer:
         generator = load_generator(checkpoint)
         detail_size = preset_setting(checkpoint, "detail_size") if detail_size is None else detail_size
         network_size = preset_setting(checkpoint, "network_size") if network_size is None else network_size
+        saturation = preset_setting(checkpoint, "saturation") if saturation is None else saturation
         size = check_network_size(network_size, generator)
-        return cls(generator, size, saturation=saturation, detail_size=detail_size)
+        return cls(generator, size, saturation=_model_saturation(saturation), detail_size=detail_size)
 
     @classmethod
-    def from_saved_model(cls, path, saturation=1.0, detail_size=None, network_size=None):
+    def from_saved_model(cls, path, saturation=None, detail_size=None, network_size=None):
         """From the SavedModel that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         import tensorflow as tf
 
@@ -301,12 +311,15 @@ class Colorizer:
 
         if detail_size is None and hasattr(loaded, "detail_size_setting"):  # exported with the model's setting
             detail_size = int(loaded.detail_size_setting.numpy()) or None
-        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation, detail_size=detail_size)
+        if saturation is None and hasattr(loaded, "saturation_setting"):
+            saturation = float(loaded.saturation_setting.numpy())
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=_model_saturation(saturation),
+                        detail_size=detail_size)
         colorizer._loaded = loaded  # keep the restored objects alive
         return colorizer
 
     @classmethod
-    def from_tflite(cls, path, saturation=1.0, detail_size=None, network_size=None):
+    def from_tflite(cls, path, saturation=None, detail_size=None, network_size=None):
         """From a `.tflite` file that `python -m keras_colorizer.export` writes (its `predict_ab` signature)."""
         from ai_edge_litert.interpreter import Interpreter
 
@@ -326,8 +339,11 @@ class Colorizer:
             return np.concatenate([out[signatures.PREDICT_AB_OUTPUT] for out in outputs])
 
         if detail_size is None:
-            detail_size = _exported_detail_size(path)
-        colorizer = cls(None, size, predict_ab=predict_ab, saturation=saturation, detail_size=detail_size)
+            detail_size = _exported_setting(path, "detail_size")
+        if saturation is None:
+            saturation = _exported_setting(path, "saturation")
+        colorizer = cls(None, size, predict_ab=predict_ab, saturation=_model_saturation(saturation),
+                        detail_size=detail_size)
         colorizer._interpreter = interpreter
         return colorizer
 
@@ -345,7 +361,7 @@ class Colorizer:
         """
         ab = predict_small_ab(ops.convert_to_tensor(lightness, "float32"), self.predict_ab, self.image_size,
                               detail_size=self.detail_size)
-        return ops.convert_to_numpy(color.denormalize_ab(ab)) * np.float32(self.saturation)
+        return ops.convert_to_numpy(color.saturate(color.denormalize_ab(ab), self.saturation))
 
     def colorize(self, image):
         """Colorize one image; returns uint8 RGB (H, W, 3), or RGBA when the input has alpha.

@@ -143,3 +143,38 @@ def test_lab_to_rgb_in_gamut_at_black_and_white_is_gray():
     lab = np.array([[0.0, 60.0, -40.0], [100.0, -30.0, 80.0]], dtype="float32")
     rgb = ops.convert_to_numpy(color.lab_to_rgb_in_gamut(lab))
     np.testing.assert_allclose(rgb, [[0, 0, 0], [1, 1, 1]], atol=1e-4)
+
+
+def polar(chroma, hue_degrees):
+    """a, b (..., 2) of colours at these chromas and hues (CIELAB's atan2(b, a), degrees)."""
+    hue = np.radians(np.asarray(hue_degrees, dtype="float64"))
+    return np.stack([chroma * np.cos(hue), chroma * np.sin(hue)], axis=-1).astype("float32")
+
+
+def chroma_hue(ab):
+    return np.hypot(ab[..., 0], ab[..., 1]), np.degrees(np.arctan2(ab[..., 1], ab[..., 0]))
+
+
+def test_saturate_scales_every_colour_alike_up_to_one():
+    ab = np.random.default_rng(0).uniform(-80, 80, (500, 2)).astype("float32")
+    for s in (0.0, 0.4, 1.0):
+        np.testing.assert_allclose(ops.convert_to_numpy(color.saturate(ab, s)), s * ab, rtol=1e-6)
+
+
+def test_saturate_above_one_spares_skin_hues_and_keeps_every_hue():
+    """Outside the skin band (25-75 degrees, with 10-degree ramps) a, b gain x1.75; inside, chroma rises to 25
+    and no further, and a colour already past it is kept, never made fainter. No colour changes hue."""
+    s = 1.75
+    sky, leaf, red, violet = polar(20.0, [-100.0, 130.0, 5.0, 300.0])
+    faint_skin, strong_skin, over_skin = polar(np.array([8.0, 18.0, 36.0]), [50.0, 45.0, 60.0])
+    ab = np.stack([sky, leaf, red, violet, faint_skin, strong_skin, over_skin])
+    chroma, hue = chroma_hue(ops.convert_to_numpy(color.saturate(ab, s)))
+    np.testing.assert_allclose(chroma[:4], s * 20.0, rtol=1e-5)  # other hues: the full gain
+    np.testing.assert_allclose(chroma[4:], [s * 8.0, 25.0, 36.0], rtol=1e-5)  # skin: up to 25, never down
+    np.testing.assert_allclose(hue, chroma_hue(ab)[1], atol=1e-3)
+    # Across the band's edge the gain moves smoothly from the skin's to the full one, and is never below 1.
+    hues = np.linspace(-30.0, 130.0, 321)
+    gains = chroma_hue(ops.convert_to_numpy(color.saturate(polar(np.full(hues.shape, 40.0), hues), s)))[0] / 40.0
+    assert np.all(gains[(hues > 25) & (hues < 75)] < 1.0 + 1e-5) and np.all(gains >= 1.0 - 1e-5)
+    np.testing.assert_allclose(gains[(hues < 15) | (hues > 85)], s, rtol=1e-5)
+    assert np.abs(np.diff(gains)).max() < 0.05

@@ -184,7 +184,7 @@ def test_api_colours_photos_and_a_video(server, photo, colorizer, tmp_path):
     from gradio_client import Client, handle_file
 
     client = Client(server, verbose=False, download_files=str(tmp_path))
-    gallery, _, files, message = client.predict([handle_file(photo)], 1.0, False, api_name="/colorize")
+    gallery, _, files, message = client.predict([handle_file(photo)], colorizer.saturation, False, api_name="/colorize")
     assert message == ""
     [path] = files
     assert np.abs(np.array(Image.open(path)).astype(int) - colorizer.colorize_file(photo)).max() <= 1
@@ -224,9 +224,11 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     same a, b for the same input: its first layers compute in float, in
     another order in WebAssembly than in x86 XNNPACK, and the quantizer
     rounds some of those last-bit differences to the neighbouring 8-bit
-    step. Measured on Kodak photos: kodim05 bit-identical, kodim01 0.75% of
-    pixels more than one level apart (at most 4), this one 14% (mean 0.67
-    of a level, 99th percentile 4, at most 7).
+    step. Measured on Kodak photos at saturation 1: kodim05 bit-identical,
+    kodim01 0.75% of pixels more than one level apart (at most 4), this one
+    14% (mean 0.67 of a level, 99th percentile 4, at most 7); drawn at the
+    preset's 1.75, whose gain scales those differences too, this one's mean
+    is 0.94 and its 99th percentile 8.
     """
     from keras import ops
 
@@ -243,7 +245,8 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     expected = python.colorize_file(photo)
     difference = np.abs(shown.astype(int) - expected)
     assert shown.shape == expected.shape
-    assert difference.mean() < 1.0 and np.percentile(difference, 99) <= 5
+    assert python.saturation == 1.75  # from the JSON beside the file, as the page's slider (below)
+    assert difference.mean() < 1.0 * python.saturation and np.percentile(difference, 99) <= 5 * python.saturation
     # The recipe around the network (L, its antialiased resize, a, b back at full size, the gamut) is Python's:
     size = python.image_size
     assert python.detail_size == Colorizer.from_preset(DEFAULT_PRESET).detail_size  # from the JSON beside the file
@@ -265,6 +268,20 @@ def test_litert_page_matches_python_litert(server, page, photo, tmp_path, traine
     }""", [values.ravel().tolist(), 120, 90])
     expected = ops.image.resize(ops.image.resize(values[None, ..., None], (40, 40), antialias=True), (64, 64))
     assert np.abs(np.reshape(softened, (1, 64, 64, 1)) - ops.convert_to_numpy(expected)).max() < 1e-3
+
+    # The page's saturation is color.saturate's (skin spared above 1), and its slider starts at the model's own
+    # (the preset's, from the JSON beside its file).
+    from keras_colorizer import color
+
+    ab = np.random.default_rng(1).uniform(-60.0, 60.0, (400, 2)).astype(np.float32)
+    for saturation in (0.5, 1.75, 2.0):
+        gains = page.evaluate("""async ([ab, saturation]) => {
+            const recipe = await import(new URL("recipe.js", location.href).href);
+            return ab.map(([a, b]) => recipe.saturationGain(a, b, saturation));
+        }""", [ab.tolist(), saturation])
+        np.testing.assert_allclose(np.array(gains)[:, None] * ab, ops.convert_to_numpy(color.saturate(ab, saturation)),
+                                   atol=1e-3)
+    assert float(page.locator("#saturation").input_value()) == python.saturation > 1
 
     # Files chosen on the page, of a tiny trained model exported here: float32, and int8 with no float layer
     # (`--variants int8_web`), whose network gives Python's output to the bit.

@@ -253,6 +253,37 @@ def test_detail_size_travels_into_every_exported_file_and_back(trained_run, tmp_
     assert Colorizer.load(paths["float32"], detail_size=64).detail_size is None  # the caller's choice wins
 
 
+def test_saturation_travels_into_every_exported_file_and_back(trained_run, tmp_path, capsys):
+    """`export --saturation 4` (4: the tiny model's colour is faint): the TFLite `colorize` and the SavedModel's
+    photo signatures draw as `Colorizer(..., saturation=4)` does (skin spared, `color.saturate`), the JSON beside
+    each TFLite file names it for apps that draw from `predict_ab`, and `Colorizer.load` reads it back."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from keras_colorizer.export.graphs import to_gray
+
+    out = tmp_path / "out"
+    code, _, err = call_main("keras_colorizer.cli.export", [trained_run.run_dir, "--out", str(out), "--size", "64",
+                                                            "--formats", "saved_model,tflite", "--variants", "float32",
+                                                            "--saturation", "4"], capsys)
+    assert code == 0, err
+    tflite = out / "tflite" / "colorizer_float32.tflite"
+    served = str(out / "serving" / "colorizer" / "1")
+    assert json.loads(tflite.with_suffix(".json").read_text())["generator"]["saturation"] == 4
+    assert Colorizer.load(str(tflite)).saturation == Colorizer.load(served).saturation == 4
+    assert Colorizer.load(str(tflite), saturation=1).saturation == 1.0  # the caller's choice wins
+    strong, plain = Colorizer.load(trained_run.run_dir, saturation=4), Colorizer.load(trained_run.run_dir)
+    assert plain.saturation == 1.0  # a run names none
+    colorize = Interpreter(model_path=str(tflite)).get_signature_runner("colorize")
+    serving_default = tf.saved_model.load(served).signatures["serving_default"]
+    for photo in real_crops(2, 64):
+        gray = to_gray(photo[None])[0]
+        expected = strong.colorize(gray).astype(int)
+        assert np.abs(expected - plain.colorize(gray).astype(int)).mean() > 0.3  # the setting shows
+        assert np.abs(colorize(gray=gray[None, ..., None])["rgb"][0].astype(int) - expected).max() <= 1
+        server = serving_default(images=tf.constant(photo[None]))["colorized"].numpy()[0].astype(int)
+        assert np.abs(server - strong.colorize(photo).astype(int)).max() <= 1
+
+
 def test_export_takes_a_photo_size_that_is_no_multiple_of_the_training_size(trained_run, tmp_path, capsys):
     """--size 96 for a model trained at 64 (a shrink by 1.5, bilinear): refused before the network ran at
     the training size, now a file whose `colorize` takes 96x96 photos and whose network runs at 64."""

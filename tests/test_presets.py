@@ -96,12 +96,13 @@ def test_the_preset_colours_a_photo_and_keeps_its_lightness(preset, photo):
     assert chroma(out).mean() > 5.0  # colour, not gray
 
 
-def test_saturation_zero_is_gray_one_is_the_model_and_more_is_stronger(preset, photo):
+def test_saturation_zero_is_gray_one_is_the_network_and_more_is_stronger(preset, photo):
     from keras_colorizer.evaluate import gray_baseline
 
-    plain = preset.colorize(photo)
-    same = Colorizer(preset.generator, preset.image_size, saturation=1.0, detail_size=preset.detail_size).colorize(photo)
-    np.testing.assert_array_equal(plain, same)
+    own = Colorizer.from_preset(DEFAULT_PRESET, saturation=1)
+    network = Colorizer(preset.generator, preset.image_size, saturation=1.0, detail_size=preset.detail_size)
+    plain = own.colorize(photo)
+    np.testing.assert_array_equal(plain, network.colorize(photo))
     gray = Colorizer(preset.generator, preset.image_size, saturation=0).colorize(photo)
     assert np.abs(gray.astype(int) - gray_baseline(photo).astype(int)).max() <= 1
     assert np.ptp(gray.astype(int), axis=-1).max() <= 1  # R = G = B
@@ -109,6 +110,23 @@ def test_saturation_zero_is_gray_one_is_the_model_and_more_is_stronger(preset, p
     assert chroma(strong).mean() > 1.2 * chroma(plain).mean()
     with pytest.raises(UserError, match=r"saturation must be a finite number >= 0 .*Received: -1"):
         Colorizer(preset.generator, preset.image_size, saturation=-1)
+
+
+def test_the_preset_draws_at_its_own_saturation_unless_told_otherwise(preset, photo, tmp_path):
+    """The ready-made model's preset.json names the saturation it was measured best at (issue 35's colour
+    targets; docs/lab/2026-12-06-tiny-imagenet.md); the loaders use it, the caller's value wins, and a
+    preset that names none draws the network's own colour."""
+    setting = preset_setting(preset_path(DEFAULT_PRESET), "saturation")
+    assert setting > 1 and preset.saturation == setting == Colorizer.load(DEFAULT_PRESET).saturation
+    np.testing.assert_array_equal(preset.colorize(photo), Colorizer.from_preset(DEFAULT_PRESET, saturation=1).render(
+        preset.predict(photo), setting))
+    assert Colorizer.from_preset(DEFAULT_PRESET, saturation=0.5).saturation == 0.5
+    folder = tmp_path / "plain_preset"
+    shutil.copytree(preset_path(DEFAULT_PRESET), folder)
+    settings = json.loads((folder / "preset.json").read_text())
+    del settings["saturation"]
+    (folder / "preset.json").write_text(json.dumps(settings))
+    assert Colorizer.from_preset(str(folder)).saturation == 1.0
 
 
 def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(preset, photo, tmp_path, capsys):
@@ -125,10 +143,12 @@ def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(pres
     soft = Colorizer.from_preset(str(folder))
     side = preset.image_size  # the network's side
     assert soft.detail_size == 96 and Colorizer.load(str(folder)).detail_size == 96 and soft.image_size == side
-    np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, side, detail_size=96).colorize(photo))
+    at_its_saturation = {"saturation": preset.saturation}
+    np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, side, detail_size=96,
+                                                                  **at_its_saturation).colorize(photo))
     plain = Colorizer.from_preset(str(folder), detail_size=side)
     assert plain.detail_size is None
-    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, side).colorize(photo))
+    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, side, **at_its_saturation).colorize(photo))
     assert np.abs(plain.colorize(photo).astype(int) - soft.colorize(photo).astype(int)).mean() > 0.3
 
     seen = []
@@ -199,7 +219,8 @@ def test_colorize_with_no_model_uses_the_preset(preset, photo, tmp_path, capsys)
     Image.fromarray(photo).save(tmp_path / "photo.png")
     code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")], capsys)
     assert code == 0, err
-    assert f"Model: {DEFAULT_PRESET} (network at {preset.image_size}x{preset.image_size})" in out.splitlines()
+    side = preset.image_size
+    assert f"Model: {DEFAULT_PRESET} (network at {side}x{side}, saturation {preset.saturation:g})" in out.splitlines()
     written = np.asarray(Image.open(tmp_path / "out" / "photo.png"))
     np.testing.assert_array_equal(written, preset.colorize(photo))
     code, out, err = call_main("keras_colorizer.cli.colorize", [str(tmp_path / "photo.png"), "--out", str(tmp_path / "gray"),

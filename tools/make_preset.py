@@ -2,19 +2,20 @@
 
 usage: python tools/make_preset.py CHECKPOINT NAME --description TEXT --card MODEL_CARD.md
                                    [--float16] [--scores SUMMARY.json ...] [--tflite INT8.tflite]
-                                   [--network-size PIXELS] [--detail-size PIXELS]
+                                   [--network-size PIXELS] [--detail-size PIXELS] [--saturation S]
 
 Writes keras_colorizer/presets/NAME/: generator.keras (with --float16 its
 weights stored as float16, read back into float32 variables: half the size),
 state.json (step, epoch, the training options with data paths cut to their
 last two parts), preset.json (description, scores, and where measured
-better than the plain recipe, the `network_size` its network runs at and
-the `detail_size` its photos are shown at), the model card, and with --tflite the int8
+better than the plain recipe, the `network_size` its network runs at,
+the `detail_size` its photos are shown at and the `saturation` it draws
+with), the model card, and with --tflite the int8
 phone file `keras-colorizer export CHECKPOINT --variants int8` wrote
 (colorizer_int8.tflite: what `keras-colorizer demo` runs in the browser)
 with its metadata beside it as the export writes them (colorizer_int8.json:
-the page reads the detail size there; it must have been exported at the
-preset's network and detail sizes), except that the metadata's
+the page reads the detail size and saturation there; it must have been
+exported at the preset's network and detail sizes and saturation), except that the metadata's
 `checkpoint`, in the file and beside it, is the preset's NAME rather
 than the path it was exported from on this machine. The folder is built under a
 temporary name and swapped into place as exports are (`keras_colorizer.swap`:
@@ -101,6 +102,8 @@ def main(argv=None):
                         help="the side its network runs at when not its training size (Colorizer's network_size)")
     parser.add_argument("--detail-size", type=int, default=None,
                         help="the side photos' L is shrunk to before the network's (Colorizer's detail_size)")
+    parser.add_argument("--saturation", type=float, default=None,
+                        help="the colour scale it draws with when not 1 (Colorizer's saturation)")
     args = parser.parse_args(argv)
     checkpoint = find_checkpoint(args.checkpoint)
     state = read_state(checkpoint)
@@ -130,15 +133,17 @@ def build(args, checkpoint, state, staging):
         with open(path) as f:
             summary = json.load(f)
         side = args.network_size or state["options"]["image_size"]
-        if (summary.get("network_size", side), summary.get("detail_size")) != (side, args.detail_size):
-            raise SystemExit(f"{path}: expected scores at network size {side} and detail size {args.detail_size}; "
-                             f"these are at {summary.get('network_size')} and {summary.get('detail_size')}")
+        expected = (side, args.detail_size, args.saturation or 1.0)
+        if (summary.get("network_size", side), summary.get("detail_size"), summary.get("saturation", 1.0)) != expected:
+            raise SystemExit(f"{path}: expected scores at network size, detail size and saturation {expected}; these "
+                             f"are at {(summary.get('network_size'), summary.get('detail_size'), summary.get('saturation'))}")
         scores[os.path.basename(os.path.normpath(summary["data"]))] = {
             "photos": summary["photos"], "model": summary["model_scores"], "gray": summary["gray_scores"]}
     write_json(os.path.join(staging, PRESET_FILE), {
         "description": args.description, "step": state["step"], "weights": "float16" if args.float16 else "float32",
         "scores": scores, **{name: value for name, value in (("network_size", args.network_size),
-                                                            ("detail_size", args.detail_size)) if value}})
+                                                            ("detail_size", args.detail_size),
+                                                            ("saturation", args.saturation)) if value}})
     shutil.copyfile(args.card, os.path.join(staging, "model_card.md"))
     if args.tflite:
         from keras_colorizer.export.tflite import check_builtin_ops, embed_metadata, read_metadata
@@ -147,10 +152,11 @@ def build(args, checkpoint, state, staging):
         metadata = read_metadata(args.tflite) or {}
         exported = metadata.get("generator", {})
         network_size = args.network_size or exported.get("trained_image_size")
+        settings = (network_size, args.detail_size, args.saturation or 1.0)
         if (metadata.get("variant"), metadata.get("step")) != ("int8", state["step"]) or \
-                (exported.get("network_size"), exported.get("detail_size")) != (network_size, args.detail_size):
-            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at network size "
-                             f"{network_size} and detail size {args.detail_size}; its metadata: {metadata}")
+                (exported.get("network_size"), exported.get("detail_size"), exported.get("saturation", 1.0)) != settings:
+            raise SystemExit(f"{args.tflite}: expected the int8 export of step {state['step']} at network size, detail "
+                             f"size and saturation {settings}; its metadata: {metadata}")
         metadata["checkpoint"] = args.name  # what it was exported from, as the tools take it: no path of this machine
         with open(args.tflite, "rb") as f:
             blob = embed_metadata(f.read(), metadata)

@@ -39,8 +39,9 @@ def build_parser():
     parser.add_argument("--model", default=None, metavar="RUN_OR_MODEL",
                         help="a preset's name, a run or checkpoint folder, an exported SavedModel folder, or a .tflite "
                         "file (default: the ready-made preset shipped with the package)")
-    parser.add_argument("--saturation", type=float, default=1.0,
-                        help="scale of the predicted colour: 0 gray, 1 the model's own (default), 1.5 stronger")
+    parser.add_argument("--saturation", type=float, default=None,
+                        help="scale of the predicted colour: 0 gray, 1 the network's own, above 1 stronger with skin "
+                        "spared (default: the model's setting, 1.75 for the ready-made model, 1 for a run)")
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="shrink each photo's lightness to this side before enlarging it to the network's, as soft "
                         "as the photos it learnt from (default: the model's own setting, where it names one; the "

@@ -27,7 +27,8 @@ def build_parser():
     parser.add_argument("--tflite", default=None, metavar="FILE",
                         help="the .tflite file the in-browser page runs (default: --model's if it is one, "
                         "else the preset's int8 file)")
-    parser.add_argument("--saturation", type=float, default=1.0, help="the slider's starting value (default: 1)")
+    parser.add_argument("--saturation", type=float, default=None,
+                        help="the slider's starting value (default: the model's setting, 1 for a run)")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1, this computer only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860; 0 picks a free one)")
     return parser

@@ -23,6 +23,8 @@ def build_parser():
                         help="as colorize --detail-size (default: the model's own setting)")
     parser.add_argument("--network-size", type=int, default=None, metavar="PIXELS",
                         help="as colorize --network-size (default: the preset's own side, else the training size)")
+    parser.add_argument("--saturation", type=float, default=None,
+                        help="as colorize --saturation (default: the model's own setting)")
     parser.add_argument("--grid-photos", type=positive_int, default=6, help="photos shown in grid.png (default: 6)")
     return parser
 
@@ -41,7 +43,7 @@ def main(argv=None):
         return fail(f"--input {args.input}: a copy to colorize needs a video as --data; {args.data} is not one")
     try:
         summary = evaluate(args.model, args.data, args.out, grid_photos=args.grid_photos, detail_size=args.detail_size,
-                           network_size=args.network_size)
+                           network_size=args.network_size, saturation=args.saturation)
     except UserError as error:
         return fail(error)
     print(summary_table(summary))
@@ -59,7 +61,9 @@ def _evaluate_video(args):
         if args.input is not None:
             check_same_frames(args.data, args.input)
         check_writable(args.out)
-        summary = evaluate_video(Colorizer.load(args.model, detail_size=args.detail_size, network_size=args.network_size), args.data, args.out, gray_path=args.input)
+        colorizer = Colorizer.load(args.model, detail_size=args.detail_size, network_size=args.network_size,
+                                   saturation=args.saturation)
+        summary = evaluate_video(colorizer, args.data, args.out, gray_path=args.input)
     except UserError as error:
         return fail(error)
     print(f"{'':14} {'flicker':>8} {'CIEDE2000':>10} {'PSNR':>7}")

@@ -45,6 +45,9 @@ def build_parser():
     parser.add_argument("--detail-size", type=int, default=None, metavar="PIXELS",
                         help="the photo's lightness shrunk to this side before the network's size, as colorize "
                         "--detail-size (default: the model's own setting, where it names one)")
+    parser.add_argument("--saturation", type=float, default=None,
+                        help="the photo signatures' colour scale, as colorize --saturation (default: the model's own "
+                        "setting, 1 for a run); the JSON beside each .tflite file names it for apps that draw from predict_ab")
     parser.add_argument("--model-name", type=model_name, default="colorizer", help="TF Serving model name (default: colorizer)")
     parser.add_argument("--version", type=positive_int, default=1, help="TF Serving model version, a positive integer (default: 1)")
     parser.add_argument("--calibration", metavar="DIR", default=None, help="colour photos for int8 calibration (default: the built-in photos)")
@@ -85,7 +88,7 @@ def export(args):
     variants = parse_list(args.variants, VARIANTS, "variants") if "tflite" in formats else []
     return export_model(
         args.model, args.out, formats=formats, variants=variants, size=args.size, network_size=args.network_size,
-        detail_size=args.detail_size, model_name=args.model_name, version=args.version, calibration=args.calibration,
+        detail_size=args.detail_size, saturation=args.saturation, model_name=args.model_name, version=args.version, calibration=args.calibration,
         calibration_crops=args.calibration_crops, eval_crops=args.eval_crops, overwrite=args.overwrite,
         log=lambda line: print(line, flush=True),
     )

@@ -2,9 +2,10 @@
 
 A preset is a folder here holding what a checkpoint holds for inference
 (`generator.keras`, `state.json` with the step and the training options)
-plus `preset.json` (a one-line description, its scores, and the sides it
-was measured best at: `network_size`, the side its network runs at when
-that is not its training size, and `detail_size`, both `Colorizer`'s) and
+plus `preset.json` (a one-line description, its scores, and the settings
+it was measured best at, all `Colorizer`'s: `network_size`, the side its
+network runs at when that is not its training size, `detail_size`, and
+`saturation`) and
 `model_card.md` (what it was trained on, under which terms, how it scores,
 where it fails). Anything that takes a checkpoint takes a preset folder;
 the commands and `Colorizer.from_preset` also take its name. Loading reads
@@ -32,7 +33,7 @@ def list_presets():
     return presets
 
 
-SETTINGS = ("network_size", "detail_size")
+SETTINGS = ("network_size", "detail_size", "saturation")
 
 
 def preset_setting(folder, name):

@@ -19,7 +19,9 @@ let photo = null; // {width, height, rgba, lightness, networkInput, abSmall, has
 // and output with Python's LiteRT).
 window.colorizerPage = { photo: null };
 
-async function useModel(source, label, detail = null) {
+// `settings`: the "generator" part of the JSON the export writes beside a file (its detail size and
+// saturation), or null for a file chosen here: then none and 1, as Python's LiteRT loader without it.
+async function useModel(source, label, settings = null) {
   model?.delete();
   model = null;
   document.body.dataset.ready = "";
@@ -36,7 +38,10 @@ async function useModel(source, label, detail = null) {
   }
   model = compiled;
   size = input.shape[1];
+  const detail = settings?.detail_size ?? null;
   detailSize = detail && detail < size ? detail : null;
+  $("saturation").value = settings?.saturation ?? 1;
+  $("saturation-value").textContent = Number($("saturation").value).toFixed(2);
   document.body.dataset.ready = "1";
   const soften = detailSize ? `, the photo shrunk to ${detailSize} x ${detailSize} first` : "";
   status(`Model ready: ${label} (the network sees ${size} x ${size}${soften}). Choose a photo.`);
@@ -129,10 +134,9 @@ run(async () => {
     status(`No model at ${source} (${response.status}): choose a .tflite file written by keras-colorizer export.`);
     return;
   }
-  // The export's JSON beside the file names the model's detail size, if it has one.
+  // The export's JSON beside the file names the model's detail size and saturation.
   const beside = source.endsWith(".tflite") ? source.replace(/\.tflite$/, ".json") : null;
-  const settings = beside && (await fetch(beside).then((r) => (r.ok ? r.json() : null)).catch(() => null));
-  const detail = settings?.generator?.detail_size ?? null;
-  await useModel(new Uint8Array(await response.arrayBuffer()), source.split("/").pop(), detail);
+  const written = beside && (await fetch(beside).then((r) => (r.ok ? r.json() : null)).catch(() => null));
+  await useModel(new Uint8Array(await response.arrayBuffer()), source.split("/").pop(), written?.generator ?? null);
   document.body.dataset.readyMs = (performance.now() - started).toFixed(0);
 });

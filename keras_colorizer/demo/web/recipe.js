@@ -6,11 +6,20 @@
 // half-pixel centres (tf.image.resize without antialias) and join the photo's
 // own full-resolution L. Colours outside sRGB are mixed with the gray of the
 // same luminance until they fit, so lightness is kept (color.py,
-// lightness_ab_to_rgb_in_gamut). Constants are those of color.py: sRGB (D65).
+// lightness_ab_to_rgb_in_gamut). Above 1, saturation spares skin-like hues
+// (color.py, saturate). Constants are those of color.py: sRGB (D65).
 
 const AB_SCALE = 110;
 const L_SCALE = 50;
 const DELTA = 6 / 29;
+// color.py's SKIN_HUES (degrees), SKIN_HUE_RAMP and SKIN_CHROMA.
+const SKIN_HUES = [25, 75];
+const SKIN_HUE_RAMP = 10;
+const SKIN_CHROMA = 25;
+const RADIANS = Math.PI / 180;
+const SKIN_MIDDLE = ((SKIN_HUES[0] + SKIN_HUES[1]) / 2) * RADIANS;
+const SKIN_EDGE = Math.cos(((SKIN_HUES[1] - SKIN_HUES[0]) / 2) * RADIANS);
+const SKIN_OUTER = Math.cos(((SKIN_HUES[1] - SKIN_HUES[0]) / 2 + SKIN_HUE_RAMP) * RADIANS);
 // Rows of linear RGB from XYZ with the D65 white folded in (color.py's _RGB_FROM_XYZ_WHITE).
 const RGB_FROM_XYZ_WHITE = (() => {
   const m = [
@@ -157,16 +166,28 @@ function bilinearTaps(inSize, outSize) {
 }
 
 /**
+ * What color.py's saturate multiplies a, b (CIELAB units) by: `saturation`, except that above 1
+ * a hue in the skin band gains chroma only up to SKIN_CHROMA.
+ */
+export function saturationGain(a, b, saturation) {
+  if (saturation <= 1) return saturation;
+  const chroma = Math.sqrt(a * a + b * b + 1e-8);
+  const towardMiddle = (a * Math.cos(SKIN_MIDDLE) + b * Math.sin(SKIN_MIDDLE)) / chroma;
+  const inBand = Math.min(Math.max((towardMiddle - SKIN_OUTER) / (SKIN_EDGE - SKIN_OUTER), 0), 1);
+  const skinGain = Math.min(Math.max(SKIN_CHROMA / chroma, 1), saturation);
+  return saturation + inBand * (skinGain - saturation);
+}
+
+/**
  * RGBA bytes of the photo in colour: its own L with the network's ab (size x size x 2,
- * network range) resized to width x height and scaled by `saturation`.
+ * network range) resized to width x height and scaled by `saturation` (`saturationGain`).
  */
 export function renderColour(lightness, width, height, abSmall, size, saturation, alpha) {
   const out = new Uint8ClampedArray(width * height * 4);
   const xs = bilinearTaps(size, width);
   const ys = bilinearTaps(size, height);
-  const scale = AB_SCALE * saturation;
   const sample = (i00, i01, i10, i11, fx, fy) =>
-    ((abSmall[i00] * (1 - fx) + abSmall[i01] * fx) * (1 - fy) + (abSmall[i10] * (1 - fx) + abSmall[i11] * fx) * fy) * scale;
+    ((abSmall[i00] * (1 - fx) + abSmall[i01] * fx) * (1 - fy) + (abSmall[i10] * (1 - fx) + abSmall[i11] * fx) * fy) * AB_SCALE;
   for (let y = 0; y < height; y++) {
     const [y0, y1, fy] = ys[y];
     for (let x = 0; x < width; x++) {
@@ -174,8 +195,9 @@ export function renderColour(lightness, width, height, abSmall, size, saturation
       const i00 = (y0 * size + x0) * 2, i01 = (y0 * size + x1) * 2, i10 = (y1 * size + x0) * 2, i11 = (y1 * size + x1) * 2;
       const a = sample(i00, i01, i10, i11, fx, fy);
       const b = sample(i00 + 1, i01 + 1, i10 + 1, i11 + 1, fx, fy);
+      const gain = saturationGain(a, b, saturation);
       const p = y * width + x;
-      labToRgbInGamut(lightness[p], a, b, out, 4 * p);
+      labToRgbInGamut(lightness[p], a * gain, b * gain, out, 4 * p);
       out[4 * p + 3] = alpha ? alpha[4 * p + 3] : 255;
     }
   }
