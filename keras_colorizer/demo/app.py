@@ -56,7 +56,8 @@ def build_app(colorizer, model_label, litert_path="/litert/"):
             files = gr.File(label="Photos (one or many)", file_count="multiple", elem_id="photos")
             with gr.Row():
                 saturation = gr.Slider(0, 2, value=colorizer.saturation, step=0.05, label="Saturation",
-                                       info="0 gray, 1 the model's colour", elem_id="saturation")
+                                       info="0 gray, 1 the network's own colour, above 1 stronger with skin spared",
+                                       elem_id="saturation")
                 gray = gr.Checkbox(label="Show the gray photo", value=False, elem_id="gray")
             messages = gr.Textbox(label="Messages", interactive=False, elem_id="messages")
             before_after = gr.ImageSlider(label="Gray | colour (drag the line)", type="filepath", format="png",
