@@ -1,7 +1,7 @@
 """How much of a model's colour is worth keeping: CIEDE2000 and colourfulness with its a, b scaled.
 
 usage: python bench/chroma_frontier.py RUN [RUN ...] [--label NAME ...] [--scale 0.5 ...] [--eval DIR ...]
-                                      [--temperature T ...] [--out JSON] [--plot PNG] [--grids DIR]
+                                      [--temperature T ...] [--spare-skin] [--out JSON] [--plot PNG] [--grids DIR]
        python bench/chroma_frontier.py --compare JSON --label NAME [--compare JSON --label NAME ...] --plot PNG
 
 The quality targets ask for two things at once: CIEDE2000 below gray's and
@@ -15,7 +15,11 @@ runs of one size it also scores their mean a, b: an ensemble, which keeps
 colour where the runs agree and fades it where they do not. Runs trained
 with `--ab-head classes` have a second colour knob, the annealed mean's
 temperature: `--temperature T` (repeat) scores each run at each T as its
-own curve ("NAME T=0.38"), the same weights, no ensemble. Each photo's
+own curve ("NAME T=0.38"), the same weights, no ensemble. Every model is
+scored from the network's own a, b (a preset's `saturation` setting is
+not applied), scaled alike; with `--spare-skin` each scale is drawn as
+`--saturation` draws it (`color.saturate`: skin hues gain less above 1).
+Each photo's
 network output is computed once per run; only the colouring and scoring
 repeat per scale. Defaults: scales 0.25 to 1.25, on
 ../shared/data/dev/kodak24 and ../shared/data/dev/imagenet500.
@@ -46,7 +50,7 @@ def crossing(points, gray_error):
     return None  # below gray's at every scale scored: score larger ones
 
 
-def score_folder(models, folder, scales, grid=None, grid_photos=6):
+def score_folder(models, folder, scales, grid=None, grid_photos=6, spare_skin=False):
     """Each model's mean CIEDE2000, CF share and PSNR at each scale over the colour photos under `folder`.
 
     Returns {"photos", "gray_ciede2000", "models": {name: {"by_scale": {scale:
@@ -81,7 +85,7 @@ def score_folder(models, folder, scales, grid=None, grid_photos=6):
         for name, colorizers in models.items():
             ab = np.mean([colorizer.predict_lab_ab(lightness) for colorizer in colorizers], axis=0)
             for scale in scales:
-                scaled = color.normalize_ab(scale * ab)
+                scaled = color.normalize_ab(color.saturate(ab, scale) if spare_skin else scale * ab)
                 out = colorize_lightness(lightness, lambda _, scaled=scaled: scaled, size)[0]
                 out = np.round(keras.ops.convert_to_numpy(out) * 255.0).astype(np.uint8)
                 total = totals[name][scale]
@@ -195,6 +199,8 @@ def main():
     parser.add_argument("--eval", action="append", default=None, help="evaluation folder (repeat for several)")
     parser.add_argument("--temperature", action="append", type=float, default=None,
                         help="score --ab-head classes runs at this annealed-mean temperature (repeat; no ensemble)")
+    parser.add_argument("--spare-skin", action="store_true",
+                        help="scale as --saturation does, skin hues gaining less above 1 (default: every hue alike)")
     parser.add_argument("--grids", default=None, metavar="DIR",
                         help="draw each folder's first photos at every scale (the runs' mean) to DIR/<folder>.png")
     parser.add_argument("--out", default=None, metavar="JSON", help="also write the report to this file")
@@ -228,7 +234,8 @@ def main():
     if len(set(labels)) != len(labels):
         raise SystemExit(f"error: --label {labels}: two runs share a name; give each its own")
     try:
-        colorizers = {label: Colorizer.load(run, detail_size=args.detail_size, network_size=args.network_size)
+        colorizers = {label: Colorizer.load(run, detail_size=args.detail_size, network_size=args.network_size,
+                                            saturation=1.0)
                       for label, run in zip(labels, args.runs)}
     except UserError as error:
         raise SystemExit(f"error: {error}") from None
@@ -251,7 +258,7 @@ def main():
             os.makedirs(args.grids, exist_ok=True)
             grid = os.path.join(args.grids, f"{name}.png")
         try:
-            results[name] = score_folder(models, folder, scales, grid=grid)
+            results[name] = score_folder(models, folder, scales, grid=grid, spare_skin=args.spare_skin)
         except UserError as error:
             raise SystemExit(f"error: {error}") from None
     network_sizes = {name: colorizer.image_size for name, colorizer in colorizers.items()}

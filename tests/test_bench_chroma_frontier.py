@@ -43,6 +43,13 @@ def test_scale_one_scores_as_evaluate_does_and_a_mean_of_one_model_is_that_model
     assert result["models"]["twice"] == result["models"]["model"]
     assert Image.open(grid).size == (1040, 780)  # 4 columns (gray, x0.5, x1, original) and 3 photos, 2.6 inches each
 
+    # --spare-skin: a scale is drawn as --saturation draws it, so it scores as evaluate does at that saturation.
+    spared = score_folder({"model": [colorizer]}, str(folder), [1.75], spare_skin=True)["models"]["model"]["by_scale"]
+    strong = evaluate(Colorizer.load(trained_run.run_dir, saturation=1.75), str(folder), str(tmp_path / "strong"),
+                      verbose=False, name="tiny")["model_scores"]
+    assert spared["1.75"]["ciede2000"] == pytest.approx(strong["ciede2000"], abs=0.01)
+    assert spared["1.75"]["cf_share_of_original"] == pytest.approx(strong["cf"] / strong["cf_original"], abs=0.001)
+
 
 def test_compare_takes_each_reports_mean_curve_under_its_label(tmp_path):
     import json
