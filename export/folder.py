@@ -13,8 +13,8 @@ FORMATS = ("saved_model", "tflite")
 
 
 def export_model(model, out, *, formats=FORMATS, variants=None, size=256, network_size=None, detail_size=None,
-                 saturation=None, model_name="colorizer", version=1, calibration=None, calibration_crops=100, eval_crops=8,
-                 overwrite=False, log=print):
+                 saturation=None, model_name="colorizer", version=1, calibration=None, calibration_crops=100,
+                 eval_crops=8, overwrite=False, log=print):
     """Export `model` (a run, a checkpoint folder or a preset's name) into the folder `out`; return the report's rows.
 
     Args:
@@ -80,8 +80,8 @@ def export_model(model, out, *, formats=FORMATS, variants=None, size=256, networ
                 # A preset is named as the tools take it, not by the folder it is installed in on this machine.
                 source = os.fspath(model) if resolved != os.fspath(model) else checkpoint
                 metadata = tflite_metadata(generator, size, network_size, detail_size, saturation, version, source, step)
-                rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, saturation, metadata,
-                                           calibration, calibration_crops, eval_crops, log)
+                rows += write_tflite_files(generator, tmp, variants, size, network_size, detail_size, saturation,
+                                           metadata, calibration, calibration_crops, eval_crops, log)
             table = write_report(tmp, rows)
             swap.swap_in(tmp, out)
         except BaseException as error:

@@ -69,8 +69,8 @@ def colorize_lightness(lightness, predict_ab, image_size, resize=_resize, satura
             whose H, W are only known at run time pass `tf.image.resize`
             (`keras.ops.image.resize` wants sizes known when traced).
         saturation: a scale of the predicted a, b before they are fitted
-            into sRGB: 0 gives the gray photo, 1 the model's colour; above
-            1 skin-like hues gain less (`color.saturate`).
+            into sRGB: 0 gives the gray photo, 1 the network's own colour;
+            above 1 skin-like hues gain less (`color.saturate`).
         detail_size: D or None: the L is shrunk to D x D before it is
             enlarged to S x S, so the network sees photos as detailed as
             its training photos were (`check_detail_size`).
@@ -157,7 +157,10 @@ def _check_exported_size(path, size, network_size):
 
 
 def _exported_setting(tflite_path, name):
-    """A setting (`detail_size`, `saturation`) the export wrote in the JSON beside a TFLite file, or None (no such file or setting)."""
+    """A setting (`detail_size`, `saturation`) the export wrote in the JSON beside a TFLite file, or None.
+
+    None also where there is no such file or setting (an export from before the setting existed).
+    """
     import json
     import os
 
@@ -170,7 +173,7 @@ def _exported_setting(tflite_path, name):
 
 
 def _model_saturation(setting):
-    """A loader's saturation: the caller's or the model's own setting, 1 (the model's colour) where neither names one."""
+    """A loader's saturation: the caller's or the model's own setting, 1 (the network's colour) where neither names one."""
     return 1.0 if setting is None else setting
 
 
@@ -210,7 +213,7 @@ class Colorizer:
         predict_ab: optional function network-range L (N, S, S, 1) -> ab,
             used instead of `generator` (an exported model).
         saturation: scale of the predicted colour (a, b), >= 0: 0 gives
-            gray, 1 (the default) the model's own colour, above 1 stronger,
+            gray, 1 (the default) the network's own colour, above 1 stronger,
             skin-like hues less (`color.saturate`), then fitted into sRGB,
             lightness kept. The loaders default to the model's own setting:
             a preset's `saturation` (the ready-made one's is 1.75), 1 for a

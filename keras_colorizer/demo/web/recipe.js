@@ -18,6 +18,7 @@ const SKIN_HUE_RAMP = 10;
 const SKIN_CHROMA = 25;
 const RADIANS = Math.PI / 180;
 const SKIN_MIDDLE = ((SKIN_HUES[0] + SKIN_HUES[1]) / 2) * RADIANS;
+const [SKIN_COS, SKIN_SIN] = [Math.cos(SKIN_MIDDLE), Math.sin(SKIN_MIDDLE)];
 const SKIN_EDGE = Math.cos(((SKIN_HUES[1] - SKIN_HUES[0]) / 2) * RADIANS);
 const SKIN_OUTER = Math.cos(((SKIN_HUES[1] - SKIN_HUES[0]) / 2 + SKIN_HUE_RAMP) * RADIANS);
 // Rows of linear RGB from XYZ with the D65 white folded in (color.py's _RGB_FROM_XYZ_WHITE).
@@ -172,7 +173,7 @@ function bilinearTaps(inSize, outSize) {
 export function saturationGain(a, b, saturation) {
   if (saturation <= 1) return saturation;
   const chroma = Math.sqrt(a * a + b * b + 1e-8);
-  const towardMiddle = (a * Math.cos(SKIN_MIDDLE) + b * Math.sin(SKIN_MIDDLE)) / chroma;
+  const towardMiddle = (a * SKIN_COS + b * SKIN_SIN) / chroma; // cos of the hue's distance from the band's middle
   const inBand = Math.min(Math.max((towardMiddle - SKIN_OUTER) / (SKIN_EDGE - SKIN_OUTER), 0), 1);
   const skinGain = Math.min(Math.max(SKIN_CHROMA / chroma, 1), saturation);
   return saturation + inBand * (skinGain - saturation);
