@@ -106,6 +106,8 @@ def _cases():
         (evaluate, ["--model", "{root}/missing", "--data", "{root}/photos", "--out", "{root}/e"], "missing: no such run or checkpoint"),
         (evaluate, ["--model", "{run}", "--data", "{root}/photos", "--out", "{root}/a_file.txt/e"], "cannot write the results there"),
         (evaluate, ["--model", "{root}/fake.tflite", "--data", "{root}/photos", "--out", "{root}/e"], "not a colorizer TFLite file"),
+        (evaluate, ["--model", "{run}", "--data", "{root}/photos", "--out", "{root}/e", "--saturation", "-1"],
+         "saturation must be a finite number >= 0 (0: gray, 1: the model's colour). Received: -1.0"),
         # export
         (export, ["{run}", "--out", "{root}/x", "--calibration-crops", "0"], "argument --calibration-crops: expected a positive integer, got 0"),
         (export, ["{run}", "--out", "{root}/x", "--eval-crops", "0"], "argument --eval-crops: expected a positive integer, got 0"),
@@ -116,6 +118,8 @@ def _cases():
         (export, ["{run}", "--out", "{root}/x", "--variants", "int4"], "--variants 'int4': expected a comma-separated list"),
         (export, ["{run}", "--out", "{root}/x", "--formats", "onnx"], "--formats 'onnx': expected a comma-separated list"),
         (export, ["{run}", "--out", "{root}/x", "--size", "0"], "argument --size: expected a positive integer, got 0"),
+        (export, ["{run}", "--out", "{root}/x", "--saturation", "nan"],
+         "saturation must be a finite number >= 0 (0: gray, 1: the model's colour). Received: nan"),
         (export, ["{run}", "--out", "{root}/exported"], "exported: exists; choose another --out or pass --overwrite"),
         (export, ["{run}", "--out", "{root}/a_file.txt/x", "--formats", "saved_model"], "cannot write the export there"),
         (export, ["{root}/missing", "--out", "{root}/x"], "missing: no such run or checkpoint"),
