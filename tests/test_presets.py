@@ -143,12 +143,12 @@ def test_a_preset_shows_photos_at_its_own_detail_size_unless_told_otherwise(pres
     soft = Colorizer.from_preset(str(folder))
     side = preset.image_size  # the network's side
     assert soft.detail_size == 96 and Colorizer.load(str(folder)).detail_size == 96 and soft.image_size == side
-    at_its_saturation = {"saturation": preset.saturation}
+    saturation = preset.saturation  # the copy keeps the preset's
     np.testing.assert_array_equal(soft.colorize(photo), Colorizer(preset.generator, side, detail_size=96,
-                                                                  **at_its_saturation).colorize(photo))
+                                                                  saturation=saturation).colorize(photo))
     plain = Colorizer.from_preset(str(folder), detail_size=side)
     assert plain.detail_size is None
-    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, side, **at_its_saturation).colorize(photo))
+    np.testing.assert_array_equal(plain.colorize(photo), Colorizer(preset.generator, side, saturation=saturation).colorize(photo))
     assert np.abs(plain.colorize(photo).astype(int) - soft.colorize(photo).astype(int)).mean() > 0.3
 
     seen = []
